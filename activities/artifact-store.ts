@@ -46,7 +46,7 @@ export class ArtifactStore {
     return this.put(JSON.stringify(value), kind);
   }
 
-  /** Copies a file in (streaming hash first, so large checkpoints are not held twice in memory). */
+  /** Copies a file in. */
   async putFile(file: string, kind: string): Promise<ArtifactRef> {
     return this.put(await fs.readFile(file), kind);
   }
