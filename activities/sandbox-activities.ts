@@ -1,0 +1,143 @@
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { Action } from '../core/actions';
+import type { ArtifactRef } from '../core/artifact-ref';
+import { STARTER_SCRIPT, type StepKind } from '../core/episode-schema';
+import { truncateObservation } from '../core/truncate';
+import { ArtifactStore } from './artifact-store';
+import { executeAction, SUBMISSION_FILE } from './environment/execute-action';
+import { MetricCache } from './metric-cache';
+import { Sandbox } from './sandbox/sandbox';
+import { loadTask } from './tasks/registry';
+import { prepareTask } from './tasks/prepare';
+import { scoreSubmission } from './tasks/score';
+import { workspaceContentHash } from './workspace-hash';
+
+export interface OpenWorkspaceResult {
+  containerId: string;
+  /** This host's own queue: later actions on the container must run where the container lives. */
+  hostQueue: string;
+  snapshot: ArtifactRef;
+}
+
+export interface RunActionResult {
+  observation: string;
+  kind: StepKind;
+  metricAfter: number | null;
+  workspaceChanged: boolean;
+  snapshotAfter: ArtifactRef;
+  seconds: number;
+}
+
+export interface EvaluateResult {
+  metric: number | null;
+  error?: string;
+  cached: boolean;
+  seconds: number;
+}
+
+/** Sandbox-queue activities. `hostQueue` is the queue only this worker's host listens on. */
+export function createSandboxActivities(p: { hostQueue: string; store?: ArtifactStore; cache?: MetricCache }) {
+  const store = p.store ?? new ArtifactStore();
+  const cache = p.cache ?? new MetricCache();
+
+  async function snapshotOf(sandbox: Sandbox): Promise<ArtifactRef> {
+    return store.put(await sandbox.snapshot(), 'workspace-snapshot');
+  }
+
+  return {
+    /** A fresh container holding the task's public files, or a stored snapshot (state restore). */
+    async openWorkspace(a: { task: string; episodeId: string; snapshot?: ArtifactRef }): Promise<OpenWorkspaceResult> {
+      const labels = { 'mlagent.episode': a.episodeId, 'mlagent.task': a.task };
+      const sandbox = a.snapshot
+        ? await Sandbox.create({ workspaceTar: await store.get(a.snapshot), labels })
+        : await Sandbox.create({ workspaceDir: (await prepareTask(checkedTask(a.task).name)).publicDir, labels });
+      try {
+        return { containerId: sandbox.id, hostQueue: p.hostQueue, snapshot: a.snapshot ?? (await snapshotOf(sandbox)) };
+      } catch (err) {
+        await sandbox.destroy();
+        throw err;
+      }
+    },
+
+    async runAction(a: { containerId: string; task: string; action: Action; observationChars: number; scriptTimeoutSec?: number }): Promise<RunActionResult> {
+      const task = checkedTask(a.task);
+      const sandbox = await attach(a.containerId);
+      const outcome = await executeAction({ sandbox, action: a.action, scriptTimeoutSec: a.scriptTimeoutSec ?? task.scriptTimeoutSec });
+      let observation = outcome.observation;
+      let metricAfter: number | null = null;
+      if (outcome.submission) {
+        const scored = await scoreSubmission({ task: task.name, submission: outcome.submission });
+        if (scored.ok) metricAfter = scored.metric;
+        else observation += `\n(${SUBMISSION_FILE} could not be scored: ${scored.error})`;
+      }
+      return {
+        observation: truncateObservation(observation, a.observationChars),
+        kind: outcome.kind,
+        metricAfter,
+        workspaceChanged: outcome.workspaceChanged ?? false,
+        snapshotAfter: await snapshotOf(sandbox),
+        seconds: outcome.seconds,
+      };
+    },
+
+    /**
+     * m_{t+1} of a workspace: run the task's script on a copy restored from the snapshot and score it.
+     * Cached by (task, content hash), so an identical workspace is never scored twice.
+     */
+    async evaluateWorkspace(a: { task: string; snapshot: ArtifactRef; useCache?: boolean }): Promise<EvaluateResult> {
+      const started = Date.now();
+      const task = checkedTask(a.task);
+      const tar = await store.get(a.snapshot);
+      const hash = await workspaceContentHash(tar);
+      if (a.useCache !== false) {
+        const hit = await cache.get(task.name, hash);
+        if (hit) return { ...hit, cached: true, seconds: (Date.now() - started) / 1000 };
+      }
+      const sandbox = await Sandbox.create({ workspaceTar: tar, labels: { 'mlagent.evaluate': task.name } });
+      try {
+        heartbeat();
+        const res = await sandbox.exec({ cmd: ['python3', STARTER_SCRIPT], timeoutMs: task.scriptTimeoutSec * 1000 });
+        let result: { metric: number | null; error?: string };
+        if (res.timedOut || res.oomKilled || res.exitCode !== 0) {
+          result = { metric: null, error: res.timedOut ? 'timeout' : res.oomKilled ? 'out of memory' : `exit code ${res.exitCode}` };
+        } else {
+          const submission = await sandbox.readFile(SUBMISSION_FILE).catch(() => undefined);
+          const scored = submission ? await scoreSubmission({ task: task.name, submission }) : { ok: false as const, error: `no ${SUBMISSION_FILE}` };
+          result = scored.ok ? { metric: scored.metric } : { metric: null, error: scored.error };
+        }
+        await cache.set(task.name, hash, result);
+        return { ...result, cached: false, seconds: (Date.now() - started) / 1000 };
+      } finally {
+        await sandbox.destroy();
+      }
+    },
+
+    async closeWorkspace(a: { containerId: string }): Promise<void> {
+      const sandbox = await Sandbox.attach(a.containerId).catch(() => undefined);
+      await sandbox?.destroy();
+    },
+  };
+}
+
+export type SandboxActivities = ReturnType<typeof createSandboxActivities>;
+
+/** Unknown tasks are a caller error: retrying cannot help. */
+function checkedTask(name: string) {
+  try {
+    return loadTask(name);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'UnknownTask');
+  }
+}
+
+/** A vanished container (host restarted, cleaned up) cannot come back: the workflow restores from a snapshot. */
+async function attach(containerId: string): Promise<Sandbox> {
+  try {
+    return await Sandbox.attach(containerId);
+  } catch (err) {
+    if (/no such container|not found/i.test((err as Error).message)) {
+      throw ApplicationFailure.nonRetryable(`sandbox container ${containerId} is gone`, 'SandboxGone');
+    }
+    throw err;
+  }
+}

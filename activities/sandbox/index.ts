@@ -1,0 +1,4 @@
+export { cleanupSandboxes } from './cleanup';
+export { DockerUnreachableError } from './docker-client';
+export { DEFAULT_LIMITS, type ExecResult, SandboxLimits } from './sandbox-config';
+export { Sandbox } from './sandbox';

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { sandboxImage } from '../../sandbox-images/image-tag';
+
+/** Resource limits of one sandbox container. */
+export const SandboxLimits = z.object({
+  memoryBytes: z.number().int().min(16 * 1024 * 1024, 'memoryBytes must be at least 16 MiB'),
+  nanoCpus: z.number().int().min(10_000_000, 'nanoCpus must be at least 0.01 CPU (1e7)'),
+  pidsLimit: z.number().int().min(8, 'pidsLimit must be at least 8'),
+});
+export type SandboxLimits = z.infer<typeof SandboxLimits>;
+
+export const DEFAULT_LIMITS: SandboxLimits = { memoryBytes: 2 * 1024 ** 3, nanoCpus: 1_000_000_000, pidsLimit: 256 };
+
+export const SandboxCreateParams = z
+  .object({
+    workspaceTar: z.instanceof(Buffer).optional(),
+    workspaceDir: z.string().min(1).optional(),
+    image: z.string().min(1).optional(),
+    limits: SandboxLimits.partial().optional(),
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'container name may use letters, digits, _ . - only').optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  })
+  .refine((p) => !(p.workspaceTar && p.workspaceDir), 'give workspaceTar or workspaceDir, not both');
+export type SandboxCreateParams = z.infer<typeof SandboxCreateParams>;
+
+export const ExecParams = z.object({
+  cmd: z.array(z.string()).min(1, 'cmd must name a program'),
+  timeoutMs: z.number().int().positive('timeoutMs must be a positive integer'),
+  workdir: z.string().min(1).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names must be shell identifiers'), z.string()).optional(),
+  /** Output kept per stream; beyond it the start is dropped (tracebacks sit at the end). */
+  maxOutputBytes: z.number().int().positive().optional(),
+});
+export type ExecParams = z.infer<typeof ExecParams>;
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  oomKilled: boolean;
+  seconds: number;
+}
+
+/** Every sandbox container carries this label (cleanupSandboxes finds stale ones by it). */
+export const SANDBOX_LABEL = 'mlagent';
+export const WORKSPACE = '/workspace';
+export const AGENT_HOME = '/home/agent';
+
+export function defaultImage(): string {
+  return process.env.MLAGENT_SANDBOX_IMAGE || sandboxImage();
+}
+
+/** Thread pools of numpy/torch/sklearn sized to the CPU limit, so a 1-CPU sandbox does not run 64 threads. */
+export function threadEnv(nanoCpus: number): string[] {
+  const n = String(Math.max(1, Math.floor(nanoCpus / 1e9)));
+  return ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'NUMEXPR_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS'].map((k) => `${k}=${n}`);
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { ArtifactRef } from './artifact-ref';
+
+/** One idea injected into the agent's first prompt (ML-Agent's exploration enrichment). */
+export const SeedIdea = z.object({
+  id: z.string().min(1),
+  text: z.string().min(1),
+  /** Exact `Edit Script` edits that implement the idea on the task's starter, when known. */
+  edits: z
+    .array(z.object({ script_name: z.string(), edits: z.array(z.object({ old: z.string(), new: z.string() })) }))
+    .optional(),
+});
+export type SeedIdea = z.infer<typeof SeedIdea>;
+
+export const AgentSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('scripted') }),
+  z.object({ kind: z.literal('policy'), checkpoint: ArtifactRef, temperature: z.number().min(0).default(0.7) }),
+]);
+export type AgentSpec = z.infer<typeof AgentSpec>;
+
+export const EpisodeLimits = z.object({
+  maxSteps: z.number().int().min(1).max(100).default(15),
+  maxMinutes: z.number().positive().max(24 * 60).default(30),
+  /** Per script run; the task's own timeout when absent. */
+  scriptTimeoutSec: z.number().int().positive().optional(),
+  observationChars: z.number().int().min(200).default(4000),
+});
+export type EpisodeLimits = z.infer<typeof EpisodeLimits>;
+
+export const EpisodeInput = z.object({
+  task: z.string().min(1),
+  agent: AgentSpec.default({ kind: 'scripted' }),
+  seedIdeas: z.array(SeedIdea).max(3).default([]),
+  limits: EpisodeLimits.default(EpisodeLimits.parse({})),
+  seed: z.number().int().default(0),
+});
+export type EpisodeInput = z.input<typeof EpisodeInput>;
+export type EpisodeConfig = z.output<typeof EpisodeInput>;
+
+/** How a step counts for the reward module (DESIGN.md). */
+export const StepKind = z.enum(['invalid', 'error', 'non_edit', 'corner_case', 'edit']);
+export type StepKind = z.infer<typeof StepKind>;
+
+export const HistoryEntry = z.object({ response: z.string(), observation: z.string() });
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+export const StepRecord = z.object({
+  step: z.number().int(),
+  /** The state the agent acted from: feedback history, workspace snapshot, metric so far. */
+  state: z.object({ history: z.array(HistoryEntry), snapshot: ArtifactRef, metric: z.number().nullable() }),
+  response: z.string(),
+  action: z.object({ name: z.string(), input: z.unknown() }).nullable(),
+  observation: z.string(),
+  kind: StepKind,
+  /** Metric of the workspace after the action (scored runs only). */
+  metricAfter: z.number().nullable(),
+  reward: z.number().nullable(),
+  snapshotAfter: ArtifactRef,
+  startedAt: z.string(),
+  seconds: z.number(),
+});
+export type StepRecord = z.infer<typeof StepRecord>;
+
+export const EpisodeSummary = z.object({
+  episodeId: z.string(),
+  task: z.string(),
+  steps: z.number().int(),
+  endReason: z.enum(['final_answer', 'max_steps', 'time_limit']),
+  initialMetric: z.number().nullable(),
+  finalMetric: z.number().nullable(),
+  bestMetric: z.number().nullable(),
+  trajectory: ArtifactRef,
+});
+export type EpisodeSummary = z.infer<typeof EpisodeSummary>;
+
+/** Every task's starter (task.json requires it among the public files); scripts are run as `python3 <script>`. */
+export const STARTER_SCRIPT = 'train.py';

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Backends best first; `MLAGENT_TF_BACKEND` forces one. */
+export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+const registered = new Map<BackendName, string | undefined>();
+
+/** Registers a backend's implementation; returns why it is unavailable, or undefined when it is usable. */
+function register(name: BackendName): string | undefined {
+  if (registered.has(name)) return registered.get(name);
+  let why: string | undefined;
+  try {
+    if (name === 'tensorflow') require('@tensorflow/tfjs-node');
+    if (name === 'wasm') require('@tensorflow/tfjs-backend-wasm');
+  } catch (err) {
+    why = name === 'tensorflow'
+      ? `tfjs-node addon not built (run \`make setup\`, which links it against the PyPI TensorFlow wheel): ${(err as Error).message.split('\n')[0]}`
+      : (err as Error).message;
+  }
+  registered.set(name, why);
+  return why;
+}
+
+/** Backends that initialise on this host, best first. */
+export async function availableBackends(): Promise<BackendName[]> {
+  const out: BackendName[] = [];
+  for (const b of BACKENDS) if (register(b) === undefined && (await tf.setBackend(b))) out.push(b);
+  return out;
+}
+
+/** Activates `name`, failing with the reason when it cannot be used. */
+export async function useBackend(name: BackendName): Promise<void> {
+  const why = register(name);
+  if (why !== undefined) throw new Error(`tfjs backend '${name}' unavailable: ${why}`);
+  if (!(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialise`);
+  await tf.ready();
+}
+
+let chosen: Promise<BackendName> | undefined;
+
+/** Picks the best usable backend once per process (or the forced one) and logs it. */
+export function initBackend(log: (msg: string) => void = (m) => console.log(m)): Promise<BackendName> {
+  chosen ??= (async () => {
+    const forced = process.env.MLAGENT_TF_BACKEND;
+    let name: BackendName;
+    if (forced) {
+      if (!(BACKENDS as readonly string[]).includes(forced)) throw new Error(`MLAGENT_TF_BACKEND=${forced} is not one of ${BACKENDS.join(', ')}`);
+      name = forced as BackendName;
+    } else {
+      const avail = await availableBackends();
+      if (avail.length === 0) throw new Error('no tfjs backend initialised');
+      name = avail[0];
+    }
+    await useBackend(name);
+    log(`[model] tfjs backend: ${name}`);
+    return name;
+  })();
+  return chosen;
+}
+
+export function activeBackend(): BackendName {
+  return tf.getBackend() as BackendName;
+}

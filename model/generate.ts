@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { tokenLogProbs } from './lm-loss';
+import { KVCache, Qwen2Model, disposeCache } from './qwen2';
+import { rng } from './random';
+import { actionInputEnd } from './stop';
+import { Tokenizer } from './tokenizer';
+
+export const GenerateOptions = z.object({
+  maxNewTokens: z.number().int().positive().default(256),
+  temperature: z.number().nonnegative().default(1),
+  topP: z.number().gt(0).lte(1).default(1),
+  seed: z.number().int().default(0),
+  /** Stop a row when its `Action Input` JSON object closes (the agent's response format). */
+  stopAtActionInput: z.boolean().default(true),
+  /** Off only to measure what the cache saves. */
+  useCache: z.boolean().default(true),
+});
+export type GenerateOptions = z.input<typeof GenerateOptions>;
+
+export interface Generation {
+  text: string;
+  tokens: number[];
+  /** log p of each generated token under the model (temperature 1), for PPO's old-policy log-probs. */
+  logprobs: number[];
+  stop: 'action_input' | 'eos' | 'length';
+}
+
+/** Samples from softmax(logits / T) restricted to the top-p nucleus; temperature 0 is greedy. */
+function sample(logits: Float32Array, temperature: number, topP: number, next: () => number): number {
+  if (temperature === 0) return logits.reduce((best, x, i) => (x > logits[best] ? i : best), 0);
+  const max = logits.reduce((a, b) => Math.max(a, b), -Infinity);
+  const probs = Array.from(logits, (x, i) => ({ i, p: Math.exp((x - max) / temperature) }));
+  const z = probs.reduce((a, b) => a + b.p, 0);
+  probs.sort((a, b) => b.p - a.p);
+  let keep = 0, mass = 0;
+  while (keep < probs.length && (keep === 0 || mass < topP * z)) mass += probs[keep++].p;
+  let r = next() * mass;
+  for (let k = 0; k < keep; k++) if ((r -= probs[k].p) <= 0) return probs[k].i;
+  return probs[keep - 1].i;
+}
+
+function logSoftmaxAt(logits: Float32Array, i: number): number {
+  const max = logits.reduce((a, b) => Math.max(a, b), -Infinity);
+  let s = 0;
+  for (const x of logits) s += Math.exp(x - max);
+  return logits[i] - max - Math.log(s);
+}
+
+/**
+ * Batched generation. Prompts are left-padded (segment 0 = padding, masked out) and each row's rotary
+ * positions start at its first real token, so a row's result does not depend on its batch neighbours.
+ */
+export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: string[], options: GenerateOptions = {}): Generation[] {
+  const opt = GenerateOptions.parse(options);
+  const next = rng(opt.seed);
+  const B = prompts.length;
+  const encoded = prompts.map((p) => tokenizer.encode(p));
+  if (encoded.some((e) => e.length === 0)) throw new Error('generate: empty prompt');
+  const longest = Math.max(...encoded.map((e) => e.length));
+  if (longest + opt.maxNewTokens > model.config.max_position_embeddings)
+    throw new Error(`generate: prompt (${longest} tokens) + maxNewTokens (${opt.maxNewTokens}) exceeds max_position_embeddings ${model.config.max_position_embeddings}`);
+  const ids = encoded.map((e) => [...Array(longest - e.length).fill(0), ...e]);
+  const segs = encoded.map((e) => [...Array(longest - e.length).fill(0), ...Array(e.length).fill(1)]);
+  const pos = encoded.map((e) => [...Array(longest - e.length).fill(0), ...e.map((_, i) => i)]);
+  const out: Generation[] = encoded.map(() => ({ text: '', tokens: [], logprobs: [], stop: 'length' }));
+  const done = new Array<boolean>(B).fill(false);
+  let cache: KVCache | undefined;
+  let stepIds = ids, stepSegs = segs, stepPos = pos;
+  for (let t = 0; t < opt.maxNewTokens && done.some((d) => !d); t++) {
+    let segments: Int32Array[] = [];
+    const [last, ...kv] = tf.tidy(() => {
+      const r = model.forward({ ids: stepIds, segments: stepSegs, positions: stepPos, cache, useCache: opt.useCache });
+      const T = stepIds[0].length;
+      const lastLogits = model.logits(r.hidden.slice([0, T - 1, 0], [B, 1, -1])).reshape([B, -1]);
+      segments = r.cache?.segments ?? [];
+      return [lastLogits, ...(r.cache?.k ?? []), ...(r.cache?.v ?? [])];
+    });
+    const L = model.config.num_hidden_layers;
+    const newCache: KVCache | undefined = kv.length ? { k: kv.slice(0, L), v: kv.slice(L), segments } : undefined;
+    const logits = last.dataSync() as Float32Array;
+    last.dispose();
+    disposeCache(cache);
+    cache = newCache;
+    const V = model.config.vocab_size;
+    const chosen: number[] = [];
+    for (let b = 0; b < B; b++) {
+      if (done[b]) { chosen.push(tokenizer.eosId); continue; }
+      const row = logits.subarray(b * V, (b + 1) * V);
+      const tok = sample(row, opt.temperature, opt.topP, next);
+      chosen.push(tok);
+      out[b].tokens.push(tok);
+      out[b].logprobs.push(logSoftmaxAt(row, tok));
+      if (tok === tokenizer.eosId) { done[b] = true; out[b].stop = 'eos'; out[b].tokens.pop(); out[b].logprobs.pop(); continue; }
+      if (opt.stopAtActionInput) {
+        const text = tokenizer.decode(out[b].tokens);
+        if (actionInputEnd(text) !== undefined) { done[b] = true; out[b].stop = 'action_input'; }
+      }
+    }
+    const nextPos = stepPos.map((row, b) => row[row.length - 1] + (stepSegs[b][row.length - 1] === 0 ? 0 : 1));
+    if (opt.useCache) {
+      stepIds = chosen.map((c) => [c]);
+      stepSegs = segs.map(() => [1]);
+      stepPos = nextPos.map((p) => [p]);
+    } else {
+      stepIds = stepIds.map((row, b) => [...row, chosen[b]]);
+      stepSegs = stepSegs.map((row) => [...row, 1]);
+      stepPos = stepPos.map((row, b) => [...row, nextPos[b]]);
+    }
+  }
+  disposeCache(cache);
+  for (const g of out) {
+    g.text = tokenizer.decode(g.tokens);
+    const end = g.stop === 'action_input' ? actionInputEnd(g.text) : undefined;
+    if (end !== undefined) g.text = g.text.slice(0, end);
+  }
+  return out;
+}
+
+/** Right-padded batch of prompt + continuation token rows, with the mask of continuation targets. */
+export function continuationBatch(tokenizer: Tokenizer, pairs: { prompt: string; continuation: string }[]) {
+  const rows = pairs.map(({ prompt, continuation }) => {
+    const p = tokenizer.encode(prompt), c = tokenizer.encode(continuation);
+    if (p.length === 0 || c.length === 0) throw new Error('continuation scoring needs a non-empty prompt and continuation');
+    return { ids: [...p, ...c], promptLen: p.length };
+  });
+  const T = Math.max(...rows.map((r) => r.ids.length)) - 1;
+  const pad = (a: number[], n: number) => [...a, ...Array(n - a.length).fill(0)];
+  return {
+    ids: rows.map((r) => pad(r.ids.slice(0, -1), T)),
+    targets: rows.map((r) => pad(r.ids.slice(1), T)),
+    segments: rows.map((r) => pad(Array(r.ids.length - 1).fill(1), T)),
+    positions: rows.map(() => Array.from({ length: T }, (_, i) => i)),
+    weights: rows.map((r) => pad(r.ids.slice(1).map((_, i) => (i + 1 >= r.promptLen ? 1 : 0)), T)),
+    promptLens: rows.map((r) => r.promptLen),
+  };
+}
+
+/** Per-token log-probabilities of each continuation given its prompt (PPO's old-policy and reference terms). */
+export function continuationLogProbs(model: Qwen2Model, tokenizer: Tokenizer, pairs: { prompt: string; continuation: string }[]): number[][] {
+  const batch = continuationBatch(tokenizer, pairs);
+  const lp = tf.tidy(() => tokenLogProbs(model, batch, batch.targets).arraySync() as number[][]);
+  return lp.map((row, b) => row.filter((_, i) => batch.weights[b][i] === 1));
+}

@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The building blocks of a Qwen2 decoder layer as pure functions of tensors, so each can be gradient-checked
+ * alone. Linear weights are kept as [in, out] (the transpose of Hugging Face's layout) so the forward pass
+ * is a plain matmul.
+ */
+
+const onWasm = () => tf.getBackend() === 'wasm';
+
+/**
+ * wasm runs transposed matmuls ~20× slower than plain ones; its matmul gradient uses them, so on wasm the
+ * backward pass transposes explicitly. Shapes: a [..., m, k] · b [..., k, n] with equal batch dims.
+ */
+const matMulExplicitT = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved;
+      const perm = (t: tf.Tensor) => [...Array(t.rank - 2).keys(), t.rank - 1, t.rank - 2];
+      return [tf.matMul(dy, tf.transpose(sb, perm(sb))), tf.matMul(tf.transpose(sa, perm(sa)), dy)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+export function mm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return onWasm() ? matMulExplicitT(a, b) : tf.matMul(a, b);
+}
+
+/** x [..., in] · w [in, out] (+ b). */
+export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const lead = x.shape.slice(0, -1);
+  let y = mm(x.reshape([-1, x.shape[x.rank - 1]!]), w);
+  if (b) y = y.add(b);
+  return y.reshape([...lead, w.shape[1]!]);
+}
+
+/** Token embedding; wasm has no gradient for gather, so there it is a one-hot matmul. */
+export function embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor {
+  if (!onWasm()) return tf.gather(table, ids);
+  const flat = ids.reshape([-1]);
+  return mm(tf.oneHot(flat, table.shape[0]!, 1, 0, 'float32'), table).reshape([...ids.shape, table.shape[1]!]);
+}
+
+export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  const ms = x.square().mean(-1, true);
+  return x.mul(tf.rsqrt(ms.add(eps))).mul(w);
+}
+
+/** Rotary cos/sin tables for integer positions [B, T] → each [B, 1, T, D] (HF layout: halves, not interleaved). */
+export function ropeTables(params: { positions: Int32Array; batch: number; len: number; headDim: number; theta: number }): { cos: tf.Tensor; sin: tf.Tensor } {
+  const { positions, batch, len, headDim, theta } = params;
+  const half = headDim / 2;
+  const cos = new Float32Array(batch * len * headDim);
+  const sin = new Float32Array(batch * len * headDim);
+  const inv = Array.from({ length: half }, (_, i) => 1 / Math.pow(theta, (2 * i) / headDim));
+  for (let p = 0; p < batch * len; p++) {
+    for (let i = 0; i < half; i++) {
+      // float32 product like the reference, so large positions match
+      const f = Math.fround(Math.fround(positions[p]) * Math.fround(inv[i]));
+      const c = Math.cos(f), s = Math.sin(f);
+      cos[p * headDim + i] = cos[p * headDim + half + i] = c;
+      sin[p * headDim + i] = sin[p * headDim + half + i] = s;
+    }
+  }
+  return { cos: tf.tensor4d(cos, [batch, 1, len, headDim]), sin: tf.tensor4d(sin, [batch, 1, len, headDim]) };
+}
+
+/** x [B, H, T, D]: x·cos + rotate_half(x)·sin. */
+export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  const d = x.shape[3]!;
+  const [x1, x2] = tf.split(x, [d / 2, d / 2], 3);
+  return x.mul(cos).add(tf.concat([x2.neg(), x1], 3).mul(sin));
+}
+
+export interface AttentionWeights {
+  wq: tf.Tensor; bq: tf.Tensor; wk: tf.Tensor; bk: tf.Tensor; wv: tf.Tensor; bv: tf.Tensor; wo: tf.Tensor;
+}
+
+export interface AttentionInput {
+  x: tf.Tensor; // [B, T, H]
+  w: AttentionWeights;
+  heads: number;
+  kvHeads: number;
+  cos: tf.Tensor;
+  sin: tf.Tensor;
+  mask: tf.Tensor; // additive [B, 1, 1, T, S]
+  past?: { k: tf.Tensor; v: tf.Tensor }; // [B, kvHeads, S - T, D]
+}
+
+/**
+ * Grouped-query attention. Query heads sharing a key/value head are adjacent (HF's repeat_kv order), so the
+ * queries are regrouped to [B, kvHeads, rep·T, D] instead of repeating keys and values.
+ */
+export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; v: tf.Tensor } {
+  const { x, w, heads, kvHeads, cos, sin, mask, past } = inp;
+  const [B, T, H] = x.shape as [number, number, number];
+  const D = H / heads;
+  const rep = heads / kvHeads;
+  const split = (t: tf.Tensor, n: number) => t.reshape([B, T, n, D]).transpose([0, 2, 1, 3]);
+  const q = applyRope(split(linear(x, w.wq, w.bq), heads), cos, sin);
+  let k = applyRope(split(linear(x, w.wk, w.bk), kvHeads), cos, sin);
+  let v = split(linear(x, w.wv, w.bv), kvHeads);
+  if (past) {
+    k = tf.concat([past.k, k], 2);
+    v = tf.concat([past.v, v], 2);
+  }
+  const S = k.shape[2]!;
+  const kT = k.transpose([0, 1, 3, 2]);
+  const scores = mm(q.reshape([B, kvHeads, rep * T, D]), kT).mul(1 / Math.sqrt(D));
+  const probs = tf.softmax(scores.reshape([B, kvHeads, rep, T, S]).add(mask), -1).reshape([B, kvHeads, rep * T, S]);
+  const ctx = mm(probs, v).reshape([B, heads, T, D]).transpose([0, 2, 1, 3]).reshape([B, T, H]);
+  return { out: linear(ctx, w.wo), k, v };
+}
+
+export function swiglu(x: tf.Tensor, gate: tf.Tensor, up: tf.Tensor, down: tf.Tensor): tf.Tensor {
+  const g = linear(x, gate);
+  return linear(g.mul(tf.sigmoid(g)).mul(linear(x, up)), down);
+}

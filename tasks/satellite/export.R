@@ -1,0 +1,2 @@
+source(commandArgs(TRUE)[2])
+write_full(dataset("mlbench", "Satellite"))

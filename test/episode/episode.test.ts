@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { ArtifactStore } from '../../activities/artifact-store';
+import { dockerClient } from '../../activities/sandbox/docker-client';
+import { Sandbox } from '../../activities/sandbox/sandbox';
+import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
+import { ORCHESTRATOR_QUEUE } from '../../core/queues';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+/** The fastest real task of the suite keeps the test short; any task works. */
+const TASK = 'co2';
+const FIXTURE = path.join(__dirname, '../fixtures/histories/runEpisode.json');
+
+describe('runEpisode on a real dev server and the real Docker engine', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const start = (input: unknown, id: string) =>
+    stack.env.client.workflow.start('runEpisode', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `${id}-${Date.now()}`, args: [input as EpisodeInput] });
+
+  test('a scripted episode completes, audits every action, stores restorable snapshots and leaves no container', async () => {
+    const handle = await start({ task: TASK, agent: { kind: 'scripted' } }, 'it-episode');
+    const summary = await handle.result();
+    assert.equal(summary.endReason, 'final_answer');
+    assert.equal(summary.steps, 6);
+
+    const store = new ArtifactStore();
+    const steps = (await store.get(summary.trajectory)).toString().trim().split('\n').map((l) => JSON.parse(l) as StepRecord);
+    assert.deepEqual(steps.map((s) => s.action?.name), ['List Files', 'Read File', 'Execute Script', 'Edit Script', 'Execute Script', 'Final Answer']);
+    assert.ok(steps.every((s) => s.kind !== 'invalid' && s.kind !== 'error'), `no step failed: ${steps.map((s) => s.kind)}`);
+    assert.equal(typeof steps[2].metricAfter, 'number', 'the baseline run was scored');
+    assert.equal(steps[5].state.history.length, 5, 'each state carries the feedback history before it');
+
+    // One activity per action, each summarised by the action's name in the history (what the UI shows).
+    const history = await handle.fetchHistory();
+    const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
+    const runActions = scheduled.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAction');
+    assert.equal(runActions.length, steps.length);
+    const summaries = runActions.map((e) => JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? []).toString()) as string);
+    assert.deepEqual(summaries, steps.map((s) => s.action?.name));
+
+    // Each stored snapshot restores into a fresh container as a byte-identical workspace.
+    for (const ref of new Map(steps.map((s) => [s.snapshotAfter.sha256, s.snapshotAfter])).values()) {
+      const sandbox = await Sandbox.create({ workspaceTar: await store.get(ref) });
+      try {
+        assert.equal(createHash('sha256').update(await sandbox.snapshot()).digest('hex'), ref.sha256);
+      } finally {
+        await sandbox.destroy();
+      }
+    }
+
+    const left = await dockerClient().listContainers({ all: true, filters: { label: [`mlagent.episode=${handle.workflowId}`] } });
+    assert.equal(left.length, 0, 'the episode container is removed');
+
+    // The history replays deterministically against the current workflow code.
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
+    if (process.env.MLAGENT_RECORD_HISTORIES) fs.writeFileSync(FIXTURE, historyToJSON(history));
+  });
+
+  test('an unknown task fails at once with a clear, non-retryable error', async () => {
+    const handle = await start({ task: 'no_such_task' }, 'it-unknown');
+    const err = await handle.result().then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(String(causeMessage(err)), /unknown task 'no_such_task' \(known: .*co2/);
+  });
+
+  test('input failing the schema is rejected naming the field, and nothing is started', async () => {
+    const handle = await start({ task: TASK, limits: { maxSteps: 0 } }, 'it-badinput');
+    const err = await handle.result().then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(causeMessage(err), /invalid runEpisode input: limits\.maxSteps/);
+    assert.equal((err.cause as { nonRetryable?: boolean }).nonRetryable, true);
+    const events = (await handle.fetchHistory()).events ?? [];
+    assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
+  });
+
+  test('with the Docker engine down, opening the workspace fails retryably and says the engine is unreachable', async () => {
+    const saved = process.env.DOCKER_HOST;
+    const closed = path.join(fs.mkdtempSync('/tmp/mlagent-nodocker-'), 'docker.sock');
+    process.env.DOCKER_HOST = `unix://${closed}`;
+    const handle = await start({ task: TASK }, 'it-nodocker');
+    try {
+      let failure: string | undefined;
+      for (let i = 0; i < 60 && !failure; i++) {
+        const d = await handle.describe();
+        const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'openWorkspace');
+        if (pending?.lastFailure && (pending.attempt ?? 0) >= 2) failure = pending.lastFailure.message ?? '';
+        else await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(failure, 'openWorkspace was retried with a recorded failure');
+      assert.match(failure, /Docker engine unreachable at unix:\/\/.*docker\.sock/);
+    } finally {
+      process.env.DOCKER_HOST = saved;
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      await handle.terminate('test done');
+    }
+  });
+});
+
+function causeMessage(err: WorkflowFailedError): string {
+  return err.cause?.message ?? err.message;
+}

@@ -1,0 +1,31 @@
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createOrchestratorWorker } from '../../workers/orchestrator';
+import { createSandboxWorkers } from '../../workers/sandbox';
+import { startLocalTemporal } from './temporal';
+
+/** A real dev server plus the orchestrator and sandbox workers in this process (the model worker is separate). */
+export interface TestStack {
+  env: TestWorkflowEnvironment;
+  namespace: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(): Promise<TestStack> {
+  const env = await startLocalTemporal();
+  const namespace = env.namespace ?? 'default';
+  const workers: Worker[] = [
+    await createOrchestratorWorker({ connection: env.nativeConnection, namespace }),
+    ...(await createSandboxWorkers({ connection: env.nativeConnection, namespace, hostId: 'test-host' })),
+  ];
+  const running = workers.map((w) => w.run());
+  return {
+    env,
+    namespace,
+    async stop() {
+      for (const w of workers) w.shutdown();
+      await Promise.allSettled(running);
+      await env.teardown();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createOrchestratorActivities } from '../activities/orchestrator-activities';
+import { ORCHESTRATOR_QUEUE } from '../core/queues';
+import { temporalSettings } from '../temporal-config/connection';
+
+/** Orchestrator: every workflow plus the light activities (task metadata, agents, artifact writes). */
+export async function createOrchestratorWorker(p: { connection: NativeConnection; namespace: string }): Promise<Worker> {
+  return Worker.create({
+    connection: p.connection,
+    namespace: p.namespace,
+    taskQueue: ORCHESTRATOR_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createOrchestratorActivities(),
+  });
+}
+
+if (require.main === module) {
+  const s = temporalSettings();
+  NativeConnection.connect({ address: s.address, tls: s.tls })
+    .then((connection) => createOrchestratorWorker({ connection, namespace: s.namespace }))
+    .then((worker) => worker.run())
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,27 @@
+import os from 'node:os';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createSandboxActivities } from '../activities/sandbox-activities';
+import { SANDBOX_QUEUE, sandboxHostQueue } from '../core/queues';
+import { temporalSettings } from '../temporal-config/connection';
+
+/**
+ * Sandbox host: polls the shared queue (open workspaces, evaluations: any host will do) and its own
+ * host queue (actions on containers that live on this Docker engine).
+ */
+export async function createSandboxWorkers(p: { connection: NativeConnection; namespace: string; hostId?: string }): Promise<Worker[]> {
+  const hostQueue = sandboxHostQueue(p.hostId ?? process.env.MLAGENT_SANDBOX_HOST_ID ?? os.hostname());
+  const activities = createSandboxActivities({ hostQueue });
+  const make = (taskQueue: string) => Worker.create({ connection: p.connection, namespace: p.namespace, taskQueue, activities, maxConcurrentActivityTaskExecutions: 4 });
+  return Promise.all([make(SANDBOX_QUEUE), make(hostQueue)]);
+}
+
+if (require.main === module) {
+  const s = temporalSettings();
+  NativeConnection.connect({ address: s.address, tls: s.tls })
+    .then((connection) => createSandboxWorkers({ connection, namespace: s.namespace }))
+    .then((workers) => Promise.all(workers.map((w) => w.run())))
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,211 @@
+import {
+  type ActivityInterfaceFor,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { OrchestratorActivities, CompactStep, TaskInfo } from '../activities/orchestrator-activities';
+import type { SandboxActivities } from '../activities/sandbox-activities';
+import type { ArtifactRef } from '../core/artifact-ref';
+import { EpisodeInput, type EpisodeConfig, type EpisodeSummary, type HistoryEntry } from '../core/episode-schema';
+import { parseResponse } from '../core/parse-response';
+import { SANDBOX_QUEUE } from '../core/queues';
+import { MLAGENT_STAGE, MLAGENT_TASK } from '../core/search-attributes';
+import { computeReward } from '../core/reward';
+import { parseWorkflowInput } from './validate-input';
+
+const orchestrator = proxyActivities<OrchestratorActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5 },
+});
+const sandboxPool = proxyActivities<SandboxActivities>({
+  taskQueue: SANDBOX_QUEUE,
+  startToCloseTimeout: '20 minutes',
+  heartbeatTimeout: '5 minutes',
+  retry: { maximumAttempts: 5 },
+});
+
+export interface EpisodeProgress {
+  task: string;
+  step: number;
+  maxSteps: number;
+  steps: { step: number; action: string; kind: string; reward: number | null; metric: number | null; seconds: number }[];
+  done: boolean;
+}
+export const episodeProgressQuery = defineQuery<EpisodeProgress>('progress');
+
+/**
+ * One agent episode (DESIGN.md): ≤ maxSteps actions and ≤ maxMinutes. Every decision and every
+ * environment action is its own activity, summarised by the action's name, so the history audits it.
+ */
+export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
+  const input = parseWorkflowInput(EpisodeInput, raw, 'runEpisode');
+  const episodeId = workflowInfo().workflowId;
+  upsertSearchAttributes([
+    { key: MLAGENT_TASK, value: input.task },
+    { key: MLAGENT_STAGE, value: 'episode' },
+  ]);
+  const task = await orchestrator.taskInfo({ task: input.task });
+  const progress: EpisodeProgress = { task: task.name, step: 0, maxSteps: input.limits.maxSteps, steps: [], done: false };
+  setHandler(episodeProgressQuery, () => progress);
+
+  const opened = await sandboxPool.openWorkspace.executeWithOptions(
+    { taskQueue: SANDBOX_QUEUE, startToCloseTimeout: '10 minutes', summary: 'open workspace' },
+    [{ task: task.name, episodeId }],
+  );
+  const onHost = proxyActivities<SandboxActivities>({
+    taskQueue: opened.hostQueue,
+    startToCloseTimeout: `${(input.limits.scriptTimeoutSec ?? task.scriptTimeoutSec) + 120} seconds`,
+    retry: { maximumAttempts: 3 },
+  });
+
+  const steps: CompactStep[] = [];
+  let endReason: EpisodeSummary['endReason'] = 'max_steps';
+  try {
+    const deadline = Date.now() + input.limits.maxMinutes * 60_000;
+    let state = { snapshot: opened.snapshot, metric: task.mInit as number | null };
+    const history: HistoryEntry[] = [];
+    for (let step = 0; step < input.limits.maxSteps; step++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        endReason = 'time_limit';
+        break;
+      }
+      let record: CompactStep;
+      try {
+        record = await CancellationScope.withTimeout(remaining, () =>
+          runStep({ input, task, step, history, state, containerId: opened.containerId, onHost }),
+        );
+      } catch (err) {
+        if (!isCancellation(err)) throw err;
+        endReason = 'time_limit';
+        break;
+      }
+      steps.push(record);
+      history.push({ response: record.response, observation: record.observation });
+      state = { snapshot: record.snapshotAfter, metric: nextMetric(record, state.metric) };
+      progress.step = step + 1;
+      progress.steps.push({
+        step: record.step,
+        action: record.action?.name ?? 'invalid',
+        kind: record.kind,
+        reward: record.reward,
+        metric: state.metric,
+        seconds: record.seconds,
+      });
+      setCurrentDetails(detailsMarkdown(task, progress));
+      if (record.action?.name === 'Final Answer') {
+        endReason = 'final_answer';
+        break;
+      }
+    }
+  } finally {
+    // Runs even when the episode is cancelled, so no container outlives its episode.
+    await CancellationScope.nonCancellable(() => onHost.closeWorkspace.executeWithOptions(
+      { taskQueue: opened.hostQueue, startToCloseTimeout: '2 minutes', summary: 'close workspace' },
+      [{ containerId: opened.containerId }],
+    ));
+  }
+  const trajectory = await orchestrator.writeTrajectory.executeWithOptions(
+    { startToCloseTimeout: '2 minutes', summary: 'write trajectory' },
+    [{ episodeId, task: task.name, steps }],
+  );
+  progress.done = true;
+  const metrics = steps.map((s) => s.metricAfter).filter((m): m is number => m !== null);
+  const better = (a: number, b: number) => (task.higherIsBetter ? a > b : a < b);
+  return {
+    episodeId,
+    task: task.name,
+    steps: steps.length,
+    endReason,
+    initialMetric: task.mInit,
+    finalMetric: steps.length ? (steps[steps.length - 1].state.metric ?? null) : task.mInit,
+    bestMetric: metrics.reduce<number | null>((best, m) => (best === null || better(m, best) ? m : best), null),
+    trajectory,
+  };
+}
+
+async function runStep(p: {
+  input: EpisodeConfig;
+  task: TaskInfo;
+  step: number;
+  history: HistoryEntry[];
+  state: { snapshot: ArtifactRef; metric: number | null };
+  containerId: string;
+  onHost: ActivityInterfaceFor<SandboxActivities>;
+}): Promise<CompactStep> {
+  const { input, task, step, state } = p;
+  const startedAt = new Date(Date.now()).toISOString();
+  const t0 = Date.now();
+  const { response } = await orchestrator.decideAction.executeWithOptions(
+    { startToCloseTimeout: '10 minutes', summary: `agent decides step ${step + 1}` },
+    [{ agent: input.agent, task, step, history: p.history, seedIdeas: input.seedIdeas }],
+  );
+  const parsed = parseResponse(response);
+  const base = { step, state, response, startedAt };
+  if (!parsed.ok) {
+    return {
+      ...base,
+      action: null,
+      observation: `Invalid action: ${parsed.error}`,
+      kind: 'invalid',
+      metricAfter: null,
+      reward: 0,
+      snapshotAfter: state.snapshot,
+      seconds: (Date.now() - t0) / 1000,
+    };
+  }
+  const result = await p.onHost.runAction.executeWithOptions(
+    { summary: parsed.action.name },
+    [{ containerId: p.containerId, task: task.name, action: parsed.action, observationChars: input.limits.observationChars, scriptTimeoutSec: input.limits.scriptTimeoutSec }],
+  );
+  let metricAfter = result.metricAfter;
+  if (result.workspaceChanged) {
+    const evaluated = await sandboxPool.evaluateWorkspace.executeWithOptions(
+      { summary: `score workspace after ${parsed.action.name}` },
+      [{ task: task.name, snapshot: result.snapshotAfter }],
+    );
+    metricAfter = evaluated.metric;
+  }
+  const { reward } = computeReward({
+    action_kind: result.kind,
+    m_prev: state.metric,
+    m_next: metricAfter,
+    m_init: task.mInit,
+    m_best: task.mBest,
+    higher_is_better: task.higherIsBetter,
+  });
+  return {
+    ...base,
+    action: parsed.action,
+    observation: result.observation,
+    kind: result.kind,
+    metricAfter,
+    reward,
+    snapshotAfter: result.snapshotAfter,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+/** m_t moves when the code changed (its evaluation, even a failed one) or when a run was scored. */
+function nextMetric(record: CompactStep, prev: number | null): number | null {
+  const changed = record.action?.name === 'Edit Script' || record.action?.name === 'Undo Edit Script';
+  if (changed && record.kind !== 'error') return record.metricAfter;
+  return record.metricAfter ?? prev;
+}
+
+function detailsMarkdown(task: TaskInfo, p: EpisodeProgress): string {
+  const rows = p.steps.map((s) => `| ${s.step + 1} | ${s.action} | ${s.kind} | ${s.reward?.toFixed(3) ?? '-'} | ${s.metric ?? '-'} |`);
+  return [
+    `**${task.name}** (${task.metricName}, ${task.higherIsBetter ? 'higher' : 'lower'} is better; starter ${task.mInit}) — step ${p.step}/${p.maxSteps}`,
+    '',
+    '| step | action | outcome | reward | metric |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
