@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+
+/**
+ * Replays every recorded history under test/fixtures/histories against the current workflow code: a change
+ * that would break running workflows (non-determinism) fails here. Record anew with MLAGENT_RECORD_HISTORIES=1.
+ */
+const DIR = path.join(__dirname, '../fixtures/histories');
+const EXPECTED = ['runEpisode'];
+
+for (const workflowType of EXPECTED) {
+  test(`recorded ${workflowType} history replays deterministically`, async () => {
+    const file = path.join(DIR, `${workflowType}.json`);
+    assert.ok(fs.existsSync(file), `missing ${file}: record it with MLAGENT_RECORD_HISTORIES=1 (see README)`);
+    const history = historyFromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    assert.equal(started?.workflowType?.name, workflowType);
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, `replay-${workflowType}`);
+  });
+}
