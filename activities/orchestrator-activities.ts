@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { STARTER_SCRIPT, type AgentSpec, type HistoryEntry, type SeedIdea, type StepRecord } from '../core/episode-schema';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { ArtifactStore } from './artifact-store';
-import { scriptedResponse } from './agents/scripted-agent';
+import { scriptedExpertResponse } from './agents/scripted-expert';
 import { loadTask } from './tasks/registry';
 
 export interface TaskInfo {
@@ -42,17 +42,19 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore } = {}) 
       };
     },
 
-    async decideAction(a: { agent: AgentSpec; task: TaskInfo; step: number; history: HistoryEntry[]; seedIdeas: SeedIdea[] }): Promise<{ response: string }> {
-      return { response: scriptedResponse({ step: a.step, history: a.history, seedIdeas: a.seedIdeas, script: a.task.script }) };
+    async decideAction(a: { agent: AgentSpec; task: TaskInfo; step: number; history: HistoryEntry[]; seedIdeas: SeedIdea[]; seed: number }): Promise<{ response: string }> {
+      const { step, history, seedIdeas, seed } = a;
+      return { response: scriptedExpertResponse({ step, history, seedIdeas, seed, script: a.task.script, higherIsBetter: a.task.higherIsBetter }) };
     },
 
     /** JSONL, one full StepRecord per line (state history included, so each line is a self-contained RL state). */
-    async writeTrajectory(a: { episodeId: string; task: string; steps: CompactStep[] }): Promise<ArtifactRef> {
+    async writeTrajectory(a: { episodeId: string; task: string; seedIdeas: SeedIdea[]; steps: CompactStep[] }): Promise<ArtifactRef> {
+      const seedIdeas = a.seedIdeas.map(({ id, text }) => ({ id, text }));
       const history: HistoryEntry[] = [];
       const lines = a.steps.map((s) => {
         const full: StepRecord = { ...s, state: { ...s.state, history: [...history] } };
         history.push({ response: s.response, observation: s.observation });
-        return JSON.stringify({ episodeId: a.episodeId, task: a.task, ...full });
+        return JSON.stringify({ episodeId: a.episodeId, task: a.task, seedIdeas, ...full });
       });
       return store.put(lines.join('\n') + '\n', 'trajectory');
     },

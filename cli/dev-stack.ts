@@ -64,14 +64,19 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, log?: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
+/** Polls until `check` passes; gives up early when the process behind it has exited (`alive`). */
+async function waitFor(p: { what: string; check: () => Promise<boolean>; timeoutMs: number; log: string; alive?: () => boolean }): Promise<void> {
+  const end = Date.now() + p.timeoutMs;
   while (Date.now() < end) {
-    if (await check()) return;
+    if (await p.check()) return;
+    if (p.alive && !p.alive()) throw new Error(`${p.what} exited while starting${logTail(p.log)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  const tail = log && fs.existsSync(log) ? `\n--- last lines of ${log} ---\n${fs.readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}` : '';
-  throw new Error(`${what} did not come up within ${timeoutMs / 1000} s${tail}`);
+  throw new Error(`${p.what} did not come up within ${p.timeoutMs / 1000} s${logTail(p.log)}`);
+}
+
+function logTail(log: string): string {
+  return fs.existsSync(log) ? `\n--- last lines of ${log} ---\n${fs.readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')}` : '';
 }
 
 /** Pollers seen on a queue in the last minute: the worker is connected and polling. */
@@ -95,7 +100,7 @@ export async function devUp(p: { parts?: string[] } = {}): Promise<PartStatus[]>
   for (const part of wanted) {
     if (part.name === 'temporal') {
       if (!(await portOpen(DEV_SERVER.port))) startDetached(part);
-      await waitFor('Temporal dev server', () => portOpen(DEV_SERVER.port), 60_000, logFile('temporal'));
+      await waitFor({ what: 'Temporal dev server', check: () => portOpen(DEV_SERVER.port), timeoutMs: 60_000, log: logFile('temporal') });
       continue;
     }
     if (!fs.existsSync(part.command()[3])) continue;
@@ -104,7 +109,13 @@ export async function devUp(p: { parts?: string[] } = {}): Promise<PartStatus[]>
   const connection = await Connection.connect({ address: settings.address, tls: settings.tls });
   try {
     for (const part of wanted.filter((x) => x.queue && runningPid(x.name))) {
-      await waitFor(`${part.name} worker`, () => queueHasPollers(connection, settings.namespace, part.queue!), 120_000, logFile(part.name));
+      await waitFor({
+        what: `${part.name} worker`,
+        check: () => queueHasPollers(connection, settings.namespace, part.queue!),
+        timeoutMs: 120_000,
+        log: logFile(part.name),
+        alive: () => runningPid(part.name) !== undefined,
+      });
     }
   } finally {
     await connection.close();

@@ -108,7 +108,8 @@ export const TaskSpec = z
     type: TaskType,
     researchProblem: z.string().min(40, 'too short to describe a task'),
     metric: Metric,
-    target: Target,
+    /** Required for built-in metrics; an imported task's eval.py defines its own submission format. */
+    target: Target.optional(),
     publicFiles: z.array(RelPath).min(1),
     scriptTimeoutSec: z.number().int().positive(),
     provenance: Provenance,
@@ -123,9 +124,14 @@ export const TaskSpec = z
     } else if (METRIC_DIRECTION[m] !== t.metric.direction) {
       issue(['metric', 'direction'], `${m} is ${METRIC_DIRECTION[m]}-is-better`);
     }
-    if (m === 'auc' && !t.target.positiveLabel) issue(['target', 'positiveLabel'], 'auc needs the positive label');
-    if (m === 'c_index' && t.target.columns.length !== 2) issue(['target', 'columns'], 'c_index needs [time, event]');
-    if (m !== 'c_index' && m !== 'custom' && t.target.columns.length !== 1) issue(['target', 'columns'], `${m} takes one answer column`);
+    if (m !== 'custom') {
+      if (!t.target) issue(['target'], `required for the ${m} metric`);
+      else {
+        if (m === 'auc' && !t.target.positiveLabel) issue(['target', 'positiveLabel'], 'auc needs the positive label');
+        if (m === 'c_index' && t.target.columns.length !== 2) issue(['target', 'columns'], 'c_index needs [time, event]');
+        if (m !== 'c_index' && t.target.columns.length !== 1) issue(['target', 'columns'], `${m} takes one answer column`);
+      }
+    }
     const better = t.metric.direction === 'higher' ? t.m_best >= t.m_init : t.m_best <= t.m_init;
     if (!better) issue(['m_best'], `must be at least as good as m_init (${t.m_init}) for a ${t.metric.direction}-is-better metric`);
     if (!t.publicFiles.includes('train.py')) issue(['publicFiles'], "must include the starter 'train.py'");
@@ -135,4 +141,10 @@ export type TaskSpec = z.infer<typeof TaskSpec>;
 /** Formats zod issues as `field.path: message; …` so a bad task.json names the field. */
 export function describeIssues(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}
+
+/** The target of a task scored by a built-in metric (the schema guarantees it exists for those). */
+export function targetOf(spec: TaskSpec): Target {
+  if (!spec.target) throw new Error(`task ${spec.name} has no target (metric ${spec.metric.name})`);
+  return spec.target;
 }

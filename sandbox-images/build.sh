@@ -43,15 +43,25 @@ chmod +x "$root/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount --bind "$cache" "$root/var/cache/apt/archives"
 
-mapfile -t packages < <(sed 's/#.*//' "$here/packages.txt" | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
+words=$(sed 's/#.*//' "$here/packages.txt" | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
+mapfile -t install < <(grep -v '^-' <<<"$words")
+mapfile -t purge < <(sed -n 's/^-//p' <<<"$words")
 chroot "$root" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends "${install[@]}" >/dev/null
 umount "$root/var/cache/apt/archives"
+installed=$(chroot "$root" dpkg-query -W -f '${Package}\n')
+mapfile -t purge < <(grep -Fx -f <(printf '%s\n' "${purge[@]}") <<<"$installed" || true)
+if [ ${#purge[@]} -gt 0 ]; then
+  # Quiet on success (it warns about every broken dependency, as asked); the whole log on failure.
+  log=$(chroot "$root" env PATH=/usr/sbin:/usr/bin:/sbin:/bin dpkg --purge --force-depends "${purge[@]}" 2>&1) || { echo "$log" >&2; exit 1; }
+fi
 
 chroot "$root" useradd --uid 1000 --user-group --create-home --home-dir /home/agent --shell /bin/bash agent
 install -d -o 1000 -g 1000 -m 0755 "$root/workspace"
-rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/* "$root"/usr/share/doc/*/changelog* \
-  "$root/usr/sbin/policy-rc.d"
+# debootstrap's own packages were unpacked before the dpkg excludes existed: drop their docs and locales too.
+find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/* "$root"/usr/share/man/* \
+  "$root"/usr/share/info/* "$root"/usr/share/locale/* "$root/usr/sbin/policy-rc.d"
 : > "$root/etc/resolv.conf"
 
 tar -C "$root" --numeric-owner -c . | docker import \

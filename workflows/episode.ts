@@ -113,7 +113,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
   }
   const trajectory = await orchestrator.writeTrajectory.executeWithOptions(
     { startToCloseTimeout: '2 minutes', summary: 'write trajectory' },
-    [{ episodeId, task: task.name, steps }],
+    [{ episodeId, task: task.name, seedIdeas: input.seedIdeas, steps }],
   );
   progress.done = true;
   const metrics = steps.map((s) => s.metricAfter).filter((m): m is number => m !== null);
@@ -144,7 +144,7 @@ async function runStep(p: {
   const t0 = Date.now();
   const { response } = await orchestrator.decideAction.executeWithOptions(
     { startToCloseTimeout: '10 minutes', summary: `agent decides step ${step + 1}` },
-    [{ agent: input.agent, task, step, history: p.history, seedIdeas: input.seedIdeas }],
+    [{ agent: input.agent, task, step, history: p.history, seedIdeas: input.seedIdeas, seed: input.seed }],
   );
   const parsed = parseResponse(response);
   const base = { step, state, response, startedAt };

@@ -1,2 +1,4 @@
 // Every workflow the orchestrator worker registers.
 export * from './episode';
+export * from './sft';
+export * from './ideas';

@@ -1,13 +1,14 @@
 import type { Idea } from '../../core/ideas';
 import type { MetricName, TaskType } from '../../core/task-schema';
-import { findImportAnchor, findSingleCall, occurrences } from './python-anchors';
+import { findImportAnchor, findModelStatement, occurrences } from './python-anchors';
 
 /**
  * The offline idea generator: banks of model families × key hyperparameters × preprocessing ×
  * feature engineering per kind of task, turned into exact `Edit Script` edits on the task's
- * starter. Edits rewrite the starter's estimator call (and, for text, its vectorizer call), so
- * whatever the starter does around them (loading, feature columns, predict, submission) stays as
- * it is; a starter without the anchors gets no bank ideas.
+ * starter. An idea rewrites the starter's model statement (`model = make_pipeline(…)`, found by
+ * the variable the script fits) and adds the imports it needs, so everything around it (loading,
+ * feature columns, validation, predict, submission) stays as it is. A starter whose model
+ * statement is missing or holds steps the bank does not know (it would drop them) gets no ideas.
  */
 
 /** One choice along one axis; `expr` is Python, `imports` the lines it needs. */
@@ -63,7 +64,7 @@ function treeFamilies(kind: 'Regressor' | 'Classifier', opts: { gradientBoosting
       [300, 3, '0.5'],
       [500, 5, "'sqrt'"],
     ].map(([n, leaf, feat]) =>
-      {
+      ({
         key: `${name.toLowerCase()}-${n}-${leaf}-${String(feat).replace(/'/g, '')}`,
         title: `${label} (${n} trees, min leaf ${leaf}, max_features ${feat})`,
         text: `Replace the model with ${label.toLowerCase()} of ${n} trees (min_samples_leaf=${leaf}, max_features=${feat}); ${why}`,
@@ -80,7 +81,7 @@ function treeFamilies(kind: 'Regressor' | 'Classifier', opts: { gradientBoosting
       [0.05, 600, 15, 20],
       [0.03, 1000, 63, 40],
     ].map(([lr, iters, leaves, minLeaf]) =>
-      {
+      ({
         key: `hgb-${lr}-${iters}-${leaves}`,
         title: `Histogram gradient boosting (lr ${lr}, ${iters} iters, ${leaves} leaves)`,
         text: `Use histogram-based gradient boosting${opts.hgbLoss ? ` with ${opts.hgbLoss} loss` : ''} (learning_rate=${lr}, max_iter=${iters}, max_leaf_nodes=${leaves}, min_samples_leaf=${minLeaf}) to capture non-linear effects and interactions.`,
@@ -95,7 +96,7 @@ function treeFamilies(kind: 'Regressor' | 'Classifier', opts: { gradientBoosting
       [300, 0.05, 3],
       [600, 0.03, 4],
     ].map(([n, lr, depth]) =>
-      {
+      ({
         key: `gb-${n}-${lr}-${depth}`,
         title: `Gradient boosting (${n} trees, lr ${lr}, depth ${depth})`,
         text: `Use classic gradient boosting with ${n} shallow trees (learning_rate=${lr}, max_depth=${depth}, subsample=0.8 for stochastic boosting).`,
@@ -115,8 +116,8 @@ function treeFamilies(kind: 'Regressor' | 'Classifier', opts: { gradientBoosting
 const poissonRegressors: Family = {
   scaled: true,
   variants: [
-    ...[1e-4, 1e-2, 1].map((a) => ({ key: `poisson-a${a}`, title: `Poisson GLM (alpha=${a})`, text: `Fit a Poisson GLM with log link (L2 alpha=${a}), the natural model for counts.`, expr: `PoissonRegressor(alpha=${a}, max_iter=1000)`, imports: [sk('linear_model', 'PoissonRegressor')] })),
-    { key: 'tweedie-1.5', title: 'Tweedie GLM (power 1.5)', text: 'Fit a Tweedie GLM (power=1.5, log link) to allow more variance than Poisson for overdispersed counts.', expr: "TweedieRegressor(power=1.5, link='log', alpha=1e-3, max_iter=1000)", imports: [sk('linear_model', 'TweedieRegressor')] },
+    ...[1e-4, 1e-3, 1e-2, 0.1, 1].map((a) => ({ key: `poisson-a${a}`, title: `Poisson GLM (alpha=${a})`, text: `Fit a Poisson GLM with log link (L2 alpha=${a}), the natural model for counts.`, expr: `PoissonRegressor(alpha=${a}, max_iter=1000)`, imports: [sk('linear_model', 'PoissonRegressor')] })),
+    ...[1.2, 1.5, 1.8].map((power) => ({ key: `tweedie-${power}`, title: `Tweedie GLM (power ${power})`, text: `Fit a Tweedie GLM (power=${power}, log link) to allow more variance than Poisson for overdispersed counts.`, expr: `TweedieRegressor(power=${power}, link='log', alpha=1e-3, max_iter=1000)`, imports: [sk('linear_model', 'TweedieRegressor')] })),
   ],
 };
 
@@ -144,7 +145,7 @@ function mlpClassifiers(sizes: [string, string]): Family {
   return {
     scaled: true,
     variants: sizes.map((h, i) =>
-      { key: `mlp-${h.replace(/[^0-9]+/g, '-').replace(/^-|-$/g, '')}`, title: `MLP classifier ${h}`, text: `Train a neural network classifier with hidden layers ${h} (ReLU, L2 alpha=${i === 0 ? '1e-4' : '1e-3'}, early stopping).`, expr: `MLPClassifier(hidden_layer_sizes=${h}, alpha=${i === 0 ? '1e-4' : '1e-3'}, early_stopping=True, max_iter=300, random_state=0)`, imports: [sk('neural_network', 'MLPClassifier')] },
+      ({ key: `mlp-${h.replace(/[^0-9]+/g, '-').replace(/^-|-$/g, '')}`, title: `MLP classifier ${h}`, text: `Train a neural network classifier with hidden layers ${h} (ReLU, L2 alpha=${i === 0 ? '1e-4' : '1e-3'}, early stopping).`, expr: `MLPClassifier(hidden_layer_sizes=${h}, alpha=${i === 0 ? '1e-4' : '1e-3'}, early_stopping=True, max_iter=300, random_state=0)`, imports: [sk('neural_network', 'MLPClassifier')] }),
     ),
   };
 }
@@ -159,22 +160,24 @@ const svmClassifiers: Family = {
 const NONE: Part = { key: 'none', title: '', text: '', expr: '', imports: [] };
 
 const tabularPrep: Part[] = [
-  NONE,
   { key: 'std', title: 'standardized', text: 'Standardize every feature to zero mean and unit variance first.', expr: 'StandardScaler()', imports: [sk('preprocessing', 'StandardScaler')] },
   { key: 'quantile', title: 'quantile-normalized', text: 'Map every feature through a quantile transform to a normal distribution first, taming skew and outliers.', expr: "QuantileTransformer(output_distribution='normal', n_quantiles=200, random_state=0)", imports: [sk('preprocessing', 'QuantileTransformer')] },
+  { key: 'robust', title: 'robust-scaled', text: 'Scale every feature by its median and interquartile range first, so outliers do not dominate.', expr: 'RobustScaler()', imports: [sk('preprocessing', 'RobustScaler')] },
 ];
 
 const tabularFeatures: Part[] = [
   NONE,
   { key: 'spline', title: 'spline features', text: 'Expand each feature into cubic B-spline basis functions (5 knots) so the model can fit non-linear effects.', expr: 'SplineTransformer(n_knots=5, degree=3)', imports: [sk('preprocessing', 'SplineTransformer')] },
   { key: 'nystroem', title: 'RBF kernel features', text: 'Add an approximate RBF kernel feature map (Nystroem, 300 components) to capture interactions.', expr: "Nystroem(kernel='rbf', n_components=300, random_state=0)", imports: [sk('kernel_approximation', 'Nystroem')] },
+  { key: 'poly2', title: 'pairwise interactions', text: 'Add all pairwise products of features (degree-2 interactions) so the model sees feature combinations.', expr: 'PolynomialFeatures(degree=2, interaction_only=True, include_bias=False)', imports: [sk('preprocessing', 'PolynomialFeatures')] },
   { key: 'kbins', title: 'binned one-hot features', text: 'Discretize each feature into 8 quantile bins, one-hot encoded, to model step-like effects.', expr: "KBinsDiscretizer(n_bins=8, encode='onehot', strategy='quantile')", imports: [sk('preprocessing', 'KBinsDiscretizer')] },
 ];
 
-const imagePrep: Part[] = [NONE, tabularPrep[1]!];
+const imagePrep: Part[] = [NONE, tabularPrep[0]!];
 
 const imageFeatures: Part[] = [
   NONE,
+  { key: 'pca20', title: 'PCA 20', text: 'Compress the pixels to their 20 leading principal components, keeping only the coarse shape.', expr: 'PCA(n_components=20, random_state=0)', imports: [sk('decomposition', 'PCA')] },
   { key: 'pca40', title: 'PCA 40', text: 'Project the pixels onto their 40 leading principal components to denoise and speed up training.', expr: 'PCA(n_components=40, random_state=0)', imports: [sk('decomposition', 'PCA')] },
   { key: 'pca100w', title: 'whitened PCA 100', text: 'Project the pixels onto 100 whitened principal components (decorrelated, unit variance).', expr: 'PCA(n_components=100, whiten=True, random_state=0)', imports: [sk('decomposition', 'PCA')] },
   { key: 'nystroem800', title: 'RBF kernel features', text: 'Map the pixels through an approximate RBF kernel (Nystroem, 800 components) before a linear model.', expr: "Nystroem(kernel='rbf', n_components=800, random_state=0)", imports: [sk('kernel_approximation', 'Nystroem')] },
@@ -218,7 +221,7 @@ const textFeatures: Part[] = [
 
 // ---- assembling ideas --------------------------------------------------------------------------
 
-const ESTIMATORS = [
+const ESTIMATORS = new Set([
   'LinearRegression', 'Ridge', 'RidgeCV', 'Lasso', 'LassoCV', 'ElasticNet', 'BayesianRidge', 'HuberRegressor',
   'LogisticRegression', 'LogisticRegressionCV', 'RidgeClassifier', 'SGDClassifier', 'SGDRegressor',
   'PoissonRegressor', 'TweedieRegressor', 'GammaRegressor',
@@ -227,8 +230,10 @@ const ESTIMATORS = [
   'HistGradientBoostingRegressor', 'HistGradientBoostingClassifier', 'GradientBoostingRegressor', 'GradientBoostingClassifier',
   'MLPRegressor', 'MLPClassifier', 'SVC', 'SVR', 'LinearSVC', 'LinearSVR',
   'GaussianNB', 'MultinomialNB', 'ComplementNB', 'BernoulliNB', 'DummyRegressor', 'DummyClassifier',
-] as const;
-const VECTORIZERS = ['TfidfVectorizer', 'CountVectorizer', 'HashingVectorizer'] as const;
+]);
+/** Steps an idea may replace: its own preprocessing and vectorizer take their place. */
+const SCALERS = new Set(['StandardScaler', 'MinMaxScaler', 'MaxAbsScaler', 'RobustScaler', 'QuantileTransformer', 'PowerTransformer', 'Normalizer']);
+const VECTORIZERS = new Set(['TfidfVectorizer', 'CountVectorizer', 'HashingVectorizer']);
 
 const isClassifier = (estimator: string) => /Classifier|LogisticRegression|SVC|NB$/.test(estimator);
 
@@ -242,15 +247,16 @@ interface Combo {
 }
 
 /** Every combination of the bank's axes for this starter; none if it is not a kind the bank knows. */
-function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: boolean; hasVectorizer: boolean }): Combo[] {
+function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: boolean; text: boolean }): Combo[] {
   const grid = (families: Family[], prep: Part[], features: Part[], targets: Part[] = [NONE]): Combo[] =>
     families.flatMap((f) =>
       f.variants.flatMap((model) =>
         (f.scaled ? prep : [NONE]).flatMap((pr) => (f.scaled ? features : [NONE]).flatMap((fe) => targets.map((target) => ({ model, prep: pr, features: fe, target })))),
       ),
     );
+  if (p.text !== (p.taskType === 'text-binary')) return [];
   if (p.taskType === 'text-binary') {
-    if (!p.hasVectorizer || !p.classifier) return [];
+    if (!p.classifier) return [];
     return vectorizers.flatMap((vectorizer) => textClassifiers.flatMap((model) => textFeatures.map((features) => ({ model, prep: NONE, features, target: NONE, vectorizer }))));
   }
   if (p.taskType === 'image-multiclass' && p.classifier) {
@@ -258,7 +264,7 @@ function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: bool
     return [
       ...grid([logisticClassifiers(false), neighbourClassifiers, mlpClassifiers(['(256,)', '(256, 128)']), svmClassifiers], imagePrep, imageFeatures),
       ...grid(trees, [NONE], [NONE]),
-      ...trees.flatMap((f) => f.variants.map((model) => ({ model, prep: NONE, features: imageFeatures[1]!, target: NONE }))),
+      ...trees.flatMap((f) => f.variants.map((model) => ({ model, prep: NONE, features: imageFeatures[2]!, target: NONE }))),
     ];
   }
   if (p.classifier) {
@@ -282,17 +288,14 @@ function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: bool
 }
 
 function modelExpr(c: Combo): string {
-  const steps = [c.prep, c.features, c.model].filter((s) => s !== NONE).map((s) => s.expr);
+  const steps = [c.vectorizer ?? NONE, c.prep, c.features, c.model].filter((s) => s !== NONE).map((s) => s.expr);
   const inner = steps.length > 1 ? `make_pipeline(${steps.join(', ')})` : steps[0]!;
   return c.target === NONE ? inner : c.target.expr.replace('{inner}', inner);
 }
 
 function comboImports(c: Combo): string[] {
-  const steps = [c.prep, c.features, c.model].filter((s) => s !== NONE);
-  return [
-    ...(steps.length > 1 ? [sk('pipeline', 'make_pipeline')] : []),
-    ...[c.vectorizer, c.prep, c.features, c.model, c.target].flatMap((s) => s?.imports ?? []),
-  ];
+  const steps = [c.vectorizer ?? NONE, c.prep, c.features, c.model].filter((s) => s !== NONE);
+  return [...(steps.length > 1 ? [sk('pipeline', 'make_pipeline')] : []), ...[...steps, c.target].flatMap((s) => s.imports)];
 }
 
 export interface BankIdeasParams {
@@ -304,23 +307,25 @@ export interface BankIdeasParams {
 
 /** Every bank idea that applies to this starter, each with the exact edits implementing it. */
 export function bankIdeas(p: BankIdeasParams): Idea[] {
-  const estimator = findSingleCall(p.source, ESTIMATORS);
+  const statement = findModelStatement(p.source);
   const importAnchor = findImportAnchor(p.source);
-  if (!estimator || !importAnchor) return [];
-  const vectorizer = findSingleCall(p.source, VECTORIZERS);
-  const combos = combosFor({ taskType: p.taskType, metric: p.metric, classifier: isClassifier(estimator.name), hasVectorizer: vectorizer !== undefined });
-  return combos.flatMap((c) => {
-    const edits = [{ old: estimator.text, new: modelExpr(c) }];
-    if (c.vectorizer && vectorizer) edits.push({ old: vectorizer.text, new: c.vectorizer.expr });
+  if (!statement || !importAnchor) return [];
+  const estimator = statement.steps.at(-1)!;
+  const others = statement.steps.slice(0, -1);
+  if (!ESTIMATORS.has(estimator.name) || !others.every((s) => SCALERS.has(s.name) || VECTORIZERS.has(s.name))) return [];
+  const text = others.some((s) => VECTORIZERS.has(s.name));
+  const combos = combosFor({ taskType: p.taskType, metric: p.metric, classifier: isClassifier(estimator.name), text });
+  return combos.map((c) => {
     const missing = [...new Set(comboImports(c))].filter((line) => occurrences(p.source, `${line}\n`) === 0).sort();
+    const edits = [{ old: statement.text, new: `${statement.lhs}${modelExpr(c)}` }];
     if (missing.length > 0) edits.push({ old: importAnchor, new: `${missing.join('\n')}\n${importAnchor}` });
-    const parts = [c.vectorizer, c.model, c.prep, c.features, c.target].filter((s): s is Part => s !== undefined && s !== NONE);
+    const parts = [c.vectorizer ?? NONE, c.model, c.prep, c.features, c.target].filter((s) => s !== NONE);
     return {
       id: parts.map((s) => s.key).join('+'),
       title: parts.map((s) => s.title).join(' + '),
       text: parts.map((s) => s.text).join(' '),
       source: 'bank' as const,
-      edits: [{ script_name: p.scriptName, edits: edits.filter((e) => e.old !== e.new) }],
+      edits: [{ script_name: p.scriptName, edits }],
     };
-  }).filter((idea) => idea.edits[0]!.edits.length > 0);
+  });
 }

@@ -1,49 +1,87 @@
 /**
  * Finds the places in a starter `train.py` that idea edits rewrite, by recognisable anchors rather
- * than line numbers, so the same bank works on every starter of a task type. Each finder returns
- * undefined unless its anchor is unambiguous (the exact text occurs once), so every edit built on an
- * anchor applies cleanly.
+ * than line numbers, so one bank serves every starter of a task type. A finder returns undefined
+ * unless its anchor is unambiguous (its exact text occurs once), so edits built on it apply cleanly.
  */
 
-export interface CallSite {
-  /** The callee as written, e.g. `LogisticRegression`. */
+/** One call expression, e.g. `LogisticRegression(max_iter=1000)`, and its callee. */
+export interface Call {
   name: string;
-  /** The whole call expression, e.g. `LogisticRegression(max_iter=1000)`: the `old` text of an edit. */
   text: string;
 }
 
-/**
- * The single call of one of `names` outside import lines, with its balanced argument list.
- * Undefined when there is none, several, or the call text is not unique in the source.
- */
-export function findSingleCall(source: string, names: readonly string[]): CallSite | undefined {
-  const code = blankStringsAndComments(source);
-  const pattern = new RegExp(`(?<![\\w.])(${names.map(escapeRegExp).join('|')})\\s*\\(`, 'g');
-  const sites: CallSite[] = [];
-  for (const m of code.matchAll(pattern)) {
-    if (isImportLine(code, m.index)) continue;
-    const close = matchingParen(code, m.index + m[0].length - 1);
-    if (close === undefined) return undefined;
-    sites.push({ name: m[1]!, text: source.slice(m.index, close + 1) });
-  }
-  if (sites.length !== 1) return undefined;
-  return occurrences(source, sites[0]!.text) === 1 ? sites[0] : undefined;
+/** The statement building the model: `model = make_pipeline(StandardScaler(), LogisticRegression())`. */
+export interface ModelStatement {
+  /** The whole statement as written (the `old` text of the edit that replaces it). */
+  text: string;
+  /** Everything before the right-hand side, e.g. `model = `. */
+  lhs: string;
+  /** The pipeline steps (make_pipeline's arguments), or the one call when it is not a make_pipeline. */
+  steps: Call[];
 }
 
-/** The first top-level import line (with its newline), if unique: new imports are inserted before it. */
+/**
+ * The single assignment `NAME = Call(…)` to the variable whose `.fit(` the script calls. Undefined
+ * when there is no such call, the variable is assigned more than once, or the text is not unique.
+ */
+export function findModelStatement(source: string): ModelStatement | undefined {
+  const code = blankStringsAndComments(source);
+  const fitted = [...new Set([...code.matchAll(/(?<![\w.])([A-Za-z_]\w*)\.fit\(/g)].map((m) => m[1]!))];
+  if (fitted.length !== 1) return undefined;
+  const assignments = [...code.matchAll(new RegExp(`^([ \\t]*${fitted[0]}[ \\t]*=[ \\t]*)([A-Za-z_][\\w.]*)[ \\t]*\\(`, 'gm'))];
+  if (assignments.length !== 1) return undefined;
+  const m = assignments[0]!;
+  const open = m.index + m[0].length - 1;
+  const close = matchingParen(code, open);
+  if (close === undefined) return undefined;
+  const text = source.slice(m.index, close + 1);
+  if (occurrences(source, text) !== 1) return undefined;
+  const rhsStart = m.index + m[1]!.length;
+  const call = { name: m[2]!, text: source.slice(rhsStart, close + 1) };
+  const steps = call.name === 'make_pipeline' ? topLevelArgs(source, code, open, close) : [call];
+  if (steps === undefined) return undefined;
+  return { text, lhs: m[1]!, steps };
+}
+
+/**
+ * Where new imports go: before the first `from sklearn` line, else before the first import; the
+ * line (with its newline) must be unique.
+ */
 export function findImportAnchor(source: string): string | undefined {
-  for (const line of source.split('\n')) {
-    if (!/^(import|from)\s+\S/.test(line) || /^from\s+__future__\s/.test(line)) continue;
-    const anchor = `${line}\n`;
-    if (occurrences(source, anchor) === 1) return anchor;
-  }
-  return undefined;
+  const lines = source.split('\n').filter((l) => /^(import|from)\s+\S/.test(l) && !/^from\s+__future__\s/.test(l));
+  const line = lines.find((l) => l.startsWith('from sklearn')) ?? lines[0];
+  return line !== undefined && occurrences(source, `${line}\n`) === 1 ? `${line}\n` : undefined;
 }
 
 export function occurrences(haystack: string, needle: string): number {
   let n = 0;
   for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + 1)) n++;
   return n;
+}
+
+/** Positional arguments of the call whose parens are at open/close, each a call; undefined otherwise (keywords included). */
+function topLevelArgs(source: string, code: string, open: number, close: number): Call[] | undefined {
+  const args: Call[] = [];
+  let start = open + 1;
+  let depth = 0;
+  for (let i = open + 1; i <= close; i++) {
+    const c = code[i]!;
+    if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c) && i < close) depth--;
+    if ((c === ',' && depth === 0) || i === close) {
+      // Bounds come from the blanked code, so comments between arguments are left out.
+      const segment = code.slice(start, i);
+      const from = start + segment.search(/\S/);
+      const text = segment.trim() === '' ? '' : source.slice(from, start + segment.trimEnd().length);
+      if (text !== '') {
+        const name = /^([A-Za-z_][\w.]*)\s*\(/.exec(text)?.[1];
+        if (name === undefined || !text.endsWith(')')) return undefined;
+        args.push({ name, text });
+      }
+      start = i + 1;
+    }
+  }
+  return args;
 }
 
 /** Same length as the source, with string literal contents and comments replaced by spaces. */
@@ -70,20 +108,8 @@ function blankStringsAndComments(source: string): string {
 function matchingParen(code: string, open: number): number | undefined {
   let depth = 0;
   for (let i = open; i < code.length; i++) {
-    if (code[i] === '(' || code[i] === '[' || code[i] === '{') depth++;
-    else if (code[i] === ')' || code[i] === ']' || code[i] === '}') {
-      depth--;
-      if (depth === 0) return i;
-    }
+    if ('([{'.includes(code[i]!)) depth++;
+    else if (')]}'.includes(code[i]!) && --depth === 0) return i;
   }
   return undefined;
-}
-
-function isImportLine(code: string, index: number): boolean {
-  const lineStart = code.lastIndexOf('\n', index - 1) + 1;
-  return /^\s*(import|from)\s/.test(code.slice(lineStart, index));
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -16,14 +16,14 @@ export const SINGLE_THREAD_ENV = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '
 export type HostRunResult = { stdout: string; stderr: string; seconds: number };
 
 /** Runs a host program (Rscript or Debian python) and fails with its stderr tail when it exits non-zero. */
-export function runHost(p: { cmd: string; args: string[]; cwd: string; timeoutMs: number }): Promise<HostRunResult> {
+export function runHost(p: { cmd: string; args: string[]; cwd: string; timeoutMs: number; env?: Record<string, string> }): Promise<HostRunResult> {
   if (!fs.existsSync(p.cmd)) return Promise.reject(new Error(`${p.cmd} not found: ${INSTALL_HINT[p.cmd] ?? 'install it'}`));
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     execFile(
       p.cmd,
       p.args,
-      { cwd: p.cwd, timeout: p.timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, ...SINGLE_THREAD_ENV, LANG: 'C.UTF-8' } },
+      { cwd: p.cwd, timeout: p.timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, ...SINGLE_THREAD_ENV, LANG: 'C.UTF-8', ...p.env } },
       (err, stdout, stderr) => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         if (err) {

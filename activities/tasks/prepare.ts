@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { mlagentHome } from '../../core/home';
-import type { TaskSpec } from '../../core/task-schema';
+import { targetOf, type TaskSpec } from '../../core/task-schema';
 import { HOST_PYTHON, RSCRIPT, runHost } from './host-run';
 import { loadTask, taskDir } from './registry';
 
@@ -57,7 +57,7 @@ function readme(spec: TaskSpec): string {
     ...spec.publicFiles.map((f) => `- \`${f}\``),
     '',
     '## Submission',
-    `Run \`python3 train.py\`; it must write \`submission.csv\` with columns \`id,${spec.target.prediction}\`, one row per row of \`data/test.csv\`.`,
+    `Run \`python3 train.py\`; it must write \`submission.csv\` with columns \`id,${targetOf(spec).prediction}\`, one row per row of \`data/test.csv\`.`,
     `Metric: ${spec.metric.name} (${better}). The test answers are not in this workspace.`,
     '',
   ].join('\n');
@@ -77,7 +77,7 @@ async function buildDebian(spec: TaskSpec & { provenance: { kind: 'debian' } }, 
     split: spec.provenance.split,
     seed: spec.provenance.splitSeed,
     subsample: spec.provenance.subsample ?? null,
-    target: spec.target.columns,
+    target: targetOf(spec).columns,
     classification: CLASSIFICATION.has(spec.metric.name),
   };
   const out = await runHost({

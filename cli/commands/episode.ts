@@ -1,4 +1,3 @@
-import { WorkflowFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { loadTask } from '../../activities/tasks/registry';
 import { ArtifactStore } from '../../activities/artifact-store';
@@ -6,6 +5,7 @@ import { EpisodeInput, type EpisodeSummary } from '../../core/episode-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { episodeProgressQuery, type EpisodeProgress } from '../../workflows/episode';
 import { connectClient, workflowUiUrl } from '../client';
+import { failureMessage } from '../failure-message';
 import { parseFlags } from '../flags';
 
 export const describe = 'run one agent episode through Temporal: episode --task NAME [--agent scripted] [--max-steps N] [--json]';
@@ -53,8 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       summary = await result;
     } catch (err) {
-      const cause = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
-      console.error(`episode failed: ${cause}\n  see ${ui}`);
+      console.error(`episode failed: ${failureMessage(err)}\n  see ${ui}`);
       return 1;
     }
     printRows(await handle.query(episodeProgressQuery));

@@ -3,70 +3,33 @@
  * started here, answers with canned but schema-real responses (no real model is involved).
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { LlmClient, llmConfigFromEnv } from '../../activities/llm/client';
+import { chatReply, type FakeOpenAiServer, startFakeOpenAiServer } from './fake-openai-server';
 
-interface Seen {
-  url: string;
-  auth: string | undefined;
-  body: Record<string, unknown>;
-}
-type Handler = (seen: Seen) => { status: number; body: unknown } | 'hang';
-
-let handler: Handler;
-const seen: Seen[] = [];
-let server: http.Server;
-let baseUrl: string;
-
+let fake: FakeOpenAiServer;
 before(async () => {
-  server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-    req.on('end', () => {
-      const s: Seen = { url: req.url ?? '', auth: req.headers.authorization, body: JSON.parse(raw) as Record<string, unknown> };
-      seen.push(s);
-      const out = handler(s);
-      if (out === 'hang') return;
-      res.writeHead(out.status, { 'content-type': 'application/json' });
-      res.end(typeof out.body === 'string' ? out.body : JSON.stringify(out.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/`;
+  fake = await startFakeOpenAiServer();
 });
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+after(() => fake.close());
 
-const client = (timeoutMs = 5000) => new LlmClient({ baseUrl, model: 'chat-m', embedModel: 'embed-m', apiKey: 'sk-test', timeoutMs });
-
-const chatReply = (content: string) => ({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'chat-m-2025',
-  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 },
-});
+const client = (timeoutMs = 5000) => new LlmClient({ baseUrl: fake.baseUrl, model: 'chat-m', embedModel: 'embed-m', apiKey: 'sk-test', timeoutMs });
 
 test('chat: sends model, messages, options and the key; returns content and token usage', async () => {
-  handler = () => ({ status: 200, body: chatReply('Thought: ok') });
+  fake.handle(() => ({ status: 200, body: chatReply('Thought: ok') }));
   const r = await client().chat({ messages: [{ role: 'user', content: 'hi' }], temperature: 0.7, maxTokens: 64, seed: 3 });
   assert.equal(r.content, 'Thought: ok');
   assert.equal(r.finishReason, 'stop');
   assert.deepEqual(r.usage, { model: 'chat-m-2025', promptTokens: 12, completionTokens: 5, totalTokens: 17 });
-  const last = seen.at(-1)!;
+  const last = fake.seen.at(-1)!;
   assert.equal(last.url, '/v1/chat/completions');
   assert.equal(last.auth, 'Bearer sk-test');
   assert.deepEqual(last.body, { model: 'chat-m', messages: [{ role: 'user', content: 'hi' }], temperature: 0.7, max_tokens: 64, seed: 3 });
 });
 
 test('embeddings: vectors come back in input order whatever order the server lists them', async () => {
-  handler = () => ({
+  fake.handle(() => ({
     status: 200,
     body: {
       object: 'list',
@@ -77,11 +40,11 @@ test('embeddings: vectors come back in input order whatever order the server lis
       ],
       usage: { prompt_tokens: 4, total_tokens: 4 },
     },
-  });
+  }));
   const r = await client().embed(['a', 'b']);
   assert.deepEqual(r.vectors, [[1, 0], [0, 1]]);
   assert.deepEqual(r.usage, { model: 'embed-m', promptTokens: 4, completionTokens: 0, totalTokens: 4 });
-  assert.deepEqual(seen.at(-1)!.body, { model: 'embed-m', input: ['a', 'b'] });
+  assert.deepEqual(fake.seen.at(-1)!.body, { model: 'embed-m', input: ['a', 'b'] });
 });
 
 const isNonRetryable = (type: string) => (err: unknown) =>
@@ -89,7 +52,7 @@ const isNonRetryable = (type: string) => (err: unknown) =>
 
 test('a server error or rate limit is retryable (left to the activity retry policy)', async () => {
   for (const status of [500, 503, 429]) {
-    handler = () => ({ status, body: { error: { message: 'busy' } } });
+    fake.handle(() => ({ status, body: { error: { message: 'busy' } } }));
     await assert.rejects(client().chat({ messages: [{ role: 'user', content: 'x' }] }), (err: unknown) => {
       assert.ok(!(err instanceof ApplicationFailure), `HTTP ${status} must not be a non-retryable failure`);
       assert.match((err as Error).message, new RegExp(`HTTP ${status}.*busy`));
@@ -99,23 +62,23 @@ test('a server error or rate limit is retryable (left to the activity retry poli
 });
 
 test('a rejected request (4xx) is non-retryable', async () => {
-  handler = () => ({ status: 401, body: { error: { message: 'bad key' } } });
+  fake.handle(() => ({ status: 401, body: { error: { message: 'bad key' } } }));
   await assert.rejects(client().chat({ messages: [{ role: 'user', content: 'x' }] }), isNonRetryable('LlmRequestRejected'));
 });
 
 test('responses outside the wire format are non-retryable protocol errors naming the problem', async () => {
   const { usage: _usage, ...noUsage } = chatReply('x');
-  handler = () => ({ status: 200, body: noUsage });
+  fake.handle(() => ({ status: 200, body: noUsage }));
   await assert.rejects(client().chat({ messages: [{ role: 'user', content: 'x' }] }), (err: unknown) =>
     isNonRetryable('LlmProtocolError')(err) && /usage/.test((err as Error).message));
-  handler = () => ({ status: 200, body: 'not json' });
+  fake.handle(() => ({ status: 200, body: 'not json' }));
   await assert.rejects(client().chat({ messages: [{ role: 'user', content: 'x' }] }), /non-JSON/);
-  handler = () => ({ status: 200, body: { model: 'e', data: [{ index: 0, embedding: [1] }], usage: { prompt_tokens: 1, total_tokens: 1 } } });
+  fake.handle(() => ({ status: 200, body: { model: 'e', data: [{ index: 0, embedding: [1] }], usage: { prompt_tokens: 1, total_tokens: 1 } } }));
   await assert.rejects(client().embed(['a', 'b']), /1 vectors for 2 inputs/);
 });
 
 test('a request that times out is retryable', async () => {
-  handler = () => 'hang';
+  fake.handle(() => 'hang');
   await assert.rejects(client(200).chat({ messages: [{ role: 'user', content: 'x' }] }), (err: unknown) =>
     !(err instanceof ApplicationFailure) && /request failed/.test((err as Error).message));
 });
@@ -130,8 +93,8 @@ test('configuration from the environment: offline when unset, clear errors when 
 });
 
 test('a call needing a model that is not configured fails without a request', async () => {
-  const before = seen.length;
-  const noModels = new LlmClient({ baseUrl, timeoutMs: 1000 });
+  const count = fake.seen.length;
+  const noModels = new LlmClient({ baseUrl: fake.baseUrl, timeoutMs: 1000 });
   await assert.rejects(noModels.embed(['a']), (err: unknown) => isNonRetryable('LlmNotConfigured')(err) && /MLAGENT_EMBED_MODEL/.test((err as Error).message));
-  assert.equal(seen.length, before);
+  assert.equal(fake.seen.length, count);
 });

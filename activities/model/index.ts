@@ -1,0 +1,2 @@
+// Activities of the model worker (task queue mlagent-model).
+export { sftTrain } from './sft';

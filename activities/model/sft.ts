@@ -1,0 +1,89 @@
+import { Context } from '@temporalio/activity';
+import { ArtifactStore } from '../artifact-store';
+import { initBackend } from '../../model/backend';
+import { z } from 'zod';
+import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
+import { AdamW } from '../../model/optim';
+import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
+import { epochOrder, packExamples, parseSftJsonl, tokenizeExample } from '../../model/sft-data';
+import { SftHeartbeat, SftInput, SftResult, StepRecord } from '../../model/sft-params';
+import { evalLoss, stepsPerEpoch, trainLoop } from '../../model/sft-trainer';
+import { loadOrInitPolicy } from './policy-files';
+
+/** Training progress stored inside each intermediate checkpoint. */
+const TrainerState = z.object({ step: z.number().int(), curve: z.array(StepRecord), heldOutBefore: z.number().optional() });
+type TrainerState = z.infer<typeof TrainerState>;
+
+/**
+ * Supervised fine-tuning on (state → expert action) pairs, loss on response tokens only. Every
+ * `checkpointEvery` steps the weights, optimizer moments and the loss curve so far go to the artifact store and
+ * the ref into the heartbeat; a retry (e.g. after the worker was killed) resumes from that checkpoint, so each
+ * step appears exactly once in the recorded curve.
+ */
+export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
+  const input = SftInput.parse(rawInput);
+  const ctx = Context.current();
+  const log = (m: string) => console.log(`[sft ${ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId}] ${m}`);
+  await initBackend(log);
+  const store = new ArtifactStore();
+  const examples = parseSftJsonl((await store.get(input.dataset)).toString('utf8'), `dataset ${input.dataset.sha256.slice(0, 12)}`);
+
+  const order = epochOrder(examples.length, input.seed, -1);
+  const nHeld = Math.floor(examples.length * input.heldOutFraction);
+  const heldOut = order.slice(0, nHeld).map((i) => examples[i]);
+  const train = order.slice(nHeld).map((i) => examples[i]);
+
+  const resume = SftHeartbeat.safeParse(ctx.info.heartbeatDetails);
+  const resumeFrom = resume.success ? resume.data.checkpoint : undefined;
+  const { model, tokenizer, files } = await loadOrInitPolicy({
+    store,
+    base: resumeFrom ?? input.base,
+    modelConfig: input.modelConfig,
+    corpus: examples.flatMap((e) => [e.prompt, e.response]),
+    vocabSize: input.tokenizerVocabSize,
+    seed: input.seed,
+  });
+  const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: input.weightDecay });
+  let state: TrainerState = { step: 0, curve: [] };
+  if (resumeFrom && files) {
+    state = TrainerState.parse(JSON.parse(files.get('trainer_state.json')?.toString('utf8') ?? 'null'));
+    optimizer.load(decodeSafetensors(files.get('optimizer.safetensors') ?? Buffer.alloc(0), 'optimizer.safetensors').tensors, state.step);
+    log(`resuming from the step-${state.step} checkpoint (attempt ${ctx.info.attempt})`);
+  }
+  const { curve, step: startStep } = state;
+
+  const maxLen = Math.min(input.seqLen, model.config.max_position_embeddings);
+  const pack = (exs: typeof examples) => packExamples(exs.map((e) => tokenizeExample(tokenizer, e, maxLen)), maxLen);
+  const rows = pack(train);
+  const heldRows = nHeld ? pack(heldOut) : [];
+  const total = input.epochs * stepsPerEpoch(rows.length, input.batchSize);
+  log(`${train.length} examples in ${rows.length} packed rows of ${maxLen}; ${total} steps, ${model.parameterCount()} parameters`);
+  const before = heldRows.length ? (state.heldOutBefore ?? evalLoss(model, heldRows, input.batchSize)) : undefined;
+
+  let lastCheckpoint = resumeFrom;
+  const saveTrainingCheckpoint = async (step: number) => {
+    const files = checkpointFiles(model, tokenizer);
+    files.set('optimizer.safetensors', encodeSafetensors(optimizer.state()));
+    files.set('trainer_state.json', Buffer.from(JSON.stringify({ step, curve, heldOutBefore: before } satisfies TrainerState)));
+    return putCheckpoint(store, files);
+  };
+  await trainLoop({
+    model, optimizer, rows, startStep, attempt: ctx.info.attempt,
+    hyper: input,
+    afterStep: async (rec) => {
+      curve.push(rec);
+      if (rec.step % input.checkpointEvery === 0 && rec.step < total) lastCheckpoint = await saveTrainingCheckpoint(rec.step);
+      ctx.heartbeat({ step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint } satisfies SftHeartbeat);
+      log(`step ${rec.step}/${total} loss ${rec.loss.toFixed(4)} lr ${rec.lr.toExponential(2)}`);
+      await new Promise((r) => setImmediate(r));
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+    },
+  });
+  const after = heldRows.length ? evalLoss(model, heldRows, input.batchSize) : undefined;
+  const checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
+  const heldOutLoss = before !== undefined && after !== undefined ? { before, after } : undefined;
+  const lossCurve = await store.putJson({ steps: curve, heldOutLoss }, 'sft-loss-curve');
+  model.dispose();
+  optimizer.dispose();
+  return { checkpoint, lossCurve, steps: total, finalLoss: curve[curve.length - 1]?.loss ?? NaN, resumedFromStep: startStep, heldOutLoss };
+}

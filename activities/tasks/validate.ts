@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { targetOf, type TaskSpec } from '../../core/task-schema';
+import { Sandbox } from '../sandbox';
+import { prepareTask } from './prepare';
+import { loadTask } from './registry';
+import { scoreSubmission, type ScoreResult } from './score';
+
+/** Scores are deterministic (same Debian libraries on host and sandbox, one thread); this only absorbs float printing. */
+export const M_INIT_TOLERANCE = 1e-6;
+
+export type StarterRun = { score: ScoreResult; seconds: number; exitCode: number; timedOut: boolean; stdoutTail: string; stderrTail: string; hiddenReachable: string[] };
+
+export type ValidationRow = {
+  task: string;
+  split: TaskSpec['split'];
+  metric: string;
+  m_init: number;
+  score: number | null;
+  prepareSec: number;
+  runSec: number;
+  ok: boolean;
+  problems: string[];
+};
+
+const HIDDEN_SCAN = fs.readFileSync(path.join(__dirname, 'hidden-scan.py'), 'utf8');
+
+function hiddenFingerprints(hiddenDir: string): Record<string, string[]> {
+  const bySize: Record<string, string[]> = {};
+  for (const name of fs.readdirSync(hiddenDir, { recursive: true }) as string[]) {
+    const file = path.join(hiddenDir, name);
+    if (!fs.statSync(file).isFile()) continue;
+    const bytes = fs.readFileSync(file);
+    (bySize[bytes.length] ??= []).push(createHash('sha256').update(bytes).digest('hex'));
+  }
+  return bySize;
+}
+
+/** True when the score reproduces the recorded one within M_INIT_TOLERANCE (relative, at least absolute). */
+export function reproduces(score: number, recorded: number): boolean {
+  return Math.abs(score - recorded) <= M_INIT_TOLERANCE * Math.max(1, Math.abs(recorded));
+}
+
+/**
+ * Runs the starter `python3 train.py` in a fresh sandbox on the task's public files, scores its
+ * submission.csv on the host, and scans the sandbox's whole filesystem for any hidden file's content.
+ */
+export async function runStarter(name: string): Promise<StarterRun> {
+  const spec = loadTask(name);
+  const { publicDir, hiddenDir } = await prepareTask(name);
+  const sandbox = await Sandbox.create({ workspaceDir: publicDir, labels: { 'mlagent.tasks': name } });
+  try {
+    const scan = await sandbox.exec({ cmd: ['python3', '-c', HIDDEN_SCAN, JSON.stringify(hiddenFingerprints(hiddenDir))], timeoutMs: 120_000 });
+    if (scan.exitCode !== 0) throw new Error(`hidden-file scan failed in the sandbox: ${scan.stderr.slice(-500)}`);
+    const hiddenReachable = JSON.parse(scan.stdout) as string[];
+    const run = await sandbox.exec({ cmd: ['python3', 'train.py'], timeoutMs: spec.scriptTimeoutSec * 1000 });
+    const submission = await sandbox.readFile('submission.csv').catch(() => null);
+    const score: ScoreResult =
+      run.exitCode !== 0
+        ? { ok: false, error: run.timedOut ? `train.py timed out after ${spec.scriptTimeoutSec} s` : `train.py exited ${run.exitCode}` }
+        : await scoreSubmission({ task: name, submission });
+    return {
+      score,
+      seconds: run.seconds,
+      exitCode: run.exitCode,
+      timedOut: run.timedOut,
+      stdoutTail: run.stdout.slice(-2000),
+      stderrTail: run.stderr.slice(-2000),
+      hiddenReachable,
+    };
+  } finally {
+    await sandbox.destroy();
+  }
+}
+
+/** Prepare (cached), run the starter in the sandbox, score it, compare with m_init, check hidden files stay hidden. */
+export async function validateTask(name: string): Promise<ValidationRow> {
+  const spec = loadTask(name);
+  const row: ValidationRow = {
+    task: name,
+    split: spec.split,
+    metric: `${spec.metric.name} ${spec.metric.direction === 'higher' ? '↑' : '↓'}`,
+    m_init: spec.m_init,
+    score: null,
+    prepareSec: 0,
+    runSec: 0,
+    ok: false,
+    problems: [],
+  };
+  try {
+    const t0 = performance.now();
+    const { publicDir } = await prepareTask(name);
+    row.prepareSec = (performance.now() - t0) / 1000;
+    const testHeader = fs.readFileSync(path.join(publicDir, 'data', 'test.csv'), 'utf8').split('\n', 1)[0].split(',');
+    const leaked = spec.provenance.kind === 'debian' ? targetOf(spec).columns.filter((c) => testHeader.includes(c) || testHeader.includes(`"${c}"`)) : [];
+    if (leaked.length) row.problems.push(`data/test.csv has answer column(s) ${leaked.join(', ')}`);
+    const run = await runStarter(name);
+    row.runSec = run.seconds;
+    if (run.hiddenReachable.length) row.problems.push(`hidden content reachable in the sandbox at ${run.hiddenReachable.join(', ')}`);
+    if (!run.score.ok) row.problems.push(`${run.score.error}${run.stderrTail ? `: ${run.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    else {
+      row.score = run.score.metric;
+      if (!reproduces(run.score.metric, spec.m_init)) row.problems.push(`score ${run.score.metric} does not reproduce m_init ${spec.m_init} (tolerance ${M_INIT_TOLERANCE} relative)`);
+    }
+    if (run.seconds > 30) row.problems.push(`starter took ${run.seconds.toFixed(1)} s (> 30 s)`);
+  } catch (err) {
+    row.problems.push(err instanceof Error ? err.message : String(err));
+  }
+  row.ok = row.problems.length === 0;
+  return row;
+}

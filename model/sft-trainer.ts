@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+import { lmLoss, TokenBatch } from './lm-loss';
+import { AdamW, clipByGlobalNorm, cosineLr } from './optim';
+import { Qwen2Model } from './qwen2';
+import { PackedRow, epochOrder, toBatch } from './sft-data';
+import { SftInput, StepRecord } from './sft-params';
+
+export type SftHyper = Pick<SftInput, 'epochs' | 'batchSize' | 'lr' | 'warmupSteps' | 'minLrRatio' | 'clipNorm' | 'seed'>;
+
+export function stepsPerEpoch(rows: number, batchSize: number): number {
+  return Math.ceil(rows / batchSize);
+}
+
+/** The batch of global step `step` (1-based): fixed by seed and step alone, so a resumed run repeats no batch. */
+export function batchForStep(rows: PackedRow[], hyper: SftHyper, step: number): TokenBatch {
+  const per = stepsPerEpoch(rows.length, hyper.batchSize);
+  const epoch = Math.floor((step - 1) / per);
+  const order = epochOrder(rows.length, hyper.seed, epoch);
+  const start = ((step - 1) % per) * hyper.batchSize;
+  return toBatch(order.slice(start, start + hyper.batchSize).map((i) => rows[i]));
+}
+
+/** One AdamW step on `batch`; returns loss and pre-clip gradient norm. */
+export function trainStep(p: { model: Qwen2Model; optimizer: AdamW; batch: TokenBatch; lr: number; clipNorm: number }): { loss: number; gradNorm: number } {
+  const vars = p.model.lmVariables();
+  const { value, grads } = tf.variableGrads(() => lmLoss(p.model, p.batch), vars);
+  const loss = value.dataSync()[0];
+  value.dispose();
+  const named = new Map(Object.entries(grads));
+  const gradNorm = clipByGlobalNorm(named, p.clipNorm);
+  p.optimizer.apply(p.model.params, named, p.lr);
+  tf.dispose([...named.values()]);
+  return { loss, gradNorm };
+}
+
+/** Mean response-token loss over `rows` (no gradient). */
+export function evalLoss(model: Qwen2Model, rows: PackedRow[], batchSize: number): number {
+  let sum = 0, count = 0;
+  for (let i = 0; i < rows.length; i += batchSize) {
+    const batch = toBatch(rows.slice(i, i + batchSize));
+    const n = batch.weights.flat().reduce((a, b) => a + b, 0);
+    sum += tf.tidy(() => lmLoss(model, batch).dataSync()[0]) * n;
+    count += n;
+  }
+  return sum / count;
+}
+
+/**
+ * Runs steps `startStep+1 … total`, calling `afterStep` after each (heartbeat, checkpoint). Awaiting it also
+ * yields to the event loop so heartbeats and cancellation get through between steps.
+ */
+export async function trainLoop(p: {
+  model: Qwen2Model;
+  optimizer: AdamW;
+  rows: PackedRow[];
+  hyper: SftHyper;
+  startStep: number;
+  attempt: number;
+  afterStep: (rec: StepRecord) => Promise<void>;
+}): Promise<void> {
+  const total = p.hyper.epochs * stepsPerEpoch(p.rows.length, p.hyper.batchSize);
+  for (let step = p.startStep + 1; step <= total; step++) {
+    const lr = cosineLr({ step, totalSteps: total, warmupSteps: p.hyper.warmupSteps, peak: p.hyper.lr, minRatio: p.hyper.minLrRatio });
+    const { loss, gradNorm } = trainStep({ model: p.model, optimizer: p.optimizer, batch: batchForStep(p.rows, p.hyper, step), lr, clipNorm: p.hyper.clipNorm });
+    if (!Number.isFinite(loss)) throw new Error(`SFT diverged at step ${step} (loss ${loss})`);
+    await p.afterStep({ step, loss, lr, gradNorm, attempt: p.attempt });
+  }
+}
