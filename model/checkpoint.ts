@@ -57,7 +57,7 @@ export function modelFromFiles(files: CheckpointFiles, source = 'checkpoint'): {
     if (!t) { missing.push(name); continue; }
     const mem = isTransposedInFile(name) ? transpose2d(t) : t;
     if (mem.shape.join() !== shape.join()) throw new Error(`${source}: tensor ${name} has shape [${t.shape}] in the file, config needs [${isTransposedInFile(name) ? [...shape].reverse() : shape}]`);
-    params.set(name, tf.variable(tf.tensor(mem.data, shape), true, name));
+    params.set(name, tf.variable(tf.tensor(mem.data, shape), true));
   }
   if (missing.length) {
     for (const v of params.values()) v.dispose();

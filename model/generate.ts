@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { tokenLogProbs } from './lm-loss';
+import { TokenBatch, tokenLogProbs } from './lm-loss';
 import { KVCache, Qwen2Model, disposeCache } from './qwen2';
 import { rng } from './random';
 import { actionInputEnd } from './stop';
@@ -117,28 +117,29 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
   return out;
 }
 
-/** Right-padded batch of prompt + continuation token rows, with the mask of continuation targets. */
-export function continuationBatch(tokenizer: Tokenizer, pairs: { prompt: string; continuation: string }[]) {
+/** Right-padded batch of prompt + continuation token rows; weights mark the continuation targets. */
+export function continuationBatch(pairs: TokenPair[]): TokenBatch {
   const rows = pairs.map(({ prompt, continuation }) => {
-    const p = tokenizer.encode(prompt), c = tokenizer.encode(continuation);
-    if (p.length === 0 || c.length === 0) throw new Error('continuation scoring needs a non-empty prompt and continuation');
-    return { ids: [...p, ...c], promptLen: p.length };
+    if (prompt.length === 0 || continuation.length === 0) throw new Error('continuation scoring needs a non-empty prompt and continuation');
+    return { ids: [...prompt, ...continuation], promptLen: prompt.length };
   });
   const T = Math.max(...rows.map((r) => r.ids.length)) - 1;
-  const pad = (a: number[], n: number) => [...a, ...Array(n - a.length).fill(0)];
+  const pad = (a: number[]) => [...a, ...Array(T - a.length).fill(0)];
   return {
-    ids: rows.map((r) => pad(r.ids.slice(0, -1), T)),
-    targets: rows.map((r) => pad(r.ids.slice(1), T)),
-    segments: rows.map((r) => pad(Array(r.ids.length - 1).fill(1), T)),
+    ids: rows.map((r) => pad(r.ids.slice(0, -1))),
+    targets: rows.map((r) => pad(r.ids.slice(1))),
+    segments: rows.map((r) => pad(Array(r.ids.length - 1).fill(1))),
     positions: rows.map(() => Array.from({ length: T }, (_, i) => i)),
-    weights: rows.map((r) => pad(r.ids.slice(1).map((_, i) => (i + 1 >= r.promptLen ? 1 : 0)), T)),
-    promptLens: rows.map((r) => r.promptLen),
+    weights: rows.map((r) => pad(r.ids.slice(1).map((_, i) => (i + 1 >= r.promptLen ? 1 : 0)))),
   };
 }
 
+/** Token ids of a prompt and of a continuation to score (e.g. a generated action). */
+export interface TokenPair { prompt: number[]; continuation: number[] }
+
 /** Per-token log-probabilities of each continuation given its prompt (PPO's old-policy and reference terms). */
-export function continuationLogProbs(model: Qwen2Model, tokenizer: Tokenizer, pairs: { prompt: string; continuation: string }[]): number[][] {
-  const batch = continuationBatch(tokenizer, pairs);
+export function continuationLogProbs(model: Qwen2Model, pairs: TokenPair[]): number[][] {
+  const batch = continuationBatch(pairs);
   const lp = tf.tidy(() => tokenLogProbs(model, batch, batch.targets).arraySync() as number[][]);
   return lp.map((row, b) => row.filter((_, i) => batch.weights[b][i] === 1));
 }

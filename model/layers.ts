@@ -36,11 +36,16 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   return y.reshape([...lead, w.shape[1]!]);
 }
 
+/** Float one-hot rows (wasm's OneHot ignores a float dtype and writes integers, so cast instead). */
+export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
+  return tf.oneHot(ids, depth).cast('float32');
+}
+
 /** Token embedding; wasm has no gradient for gather, so there it is a one-hot matmul. */
 export function embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor {
   if (!onWasm()) return tf.gather(table, ids);
   const flat = ids.reshape([-1]);
-  return mm(tf.oneHot(flat, table.shape[0]!, 1, 0, 'float32'), table).reshape([...ids.shape, table.shape[1]!]);
+  return mm(oneHotFloat(flat, table.shape[0]!), table).reshape([...ids.shape, table.shape[1]!]);
 }
 
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {

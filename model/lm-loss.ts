@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { oneHotFloat } from './layers';
 import { ForwardInput, Qwen2Model } from './qwen2';
 
 /** log p(target_t | prefix) at every position, [B, T] (differentiable: PPO's ratio uses it). */
 export function tokenLogProbs(model: Qwen2Model, inp: ForwardInput, targets: number[][]): tf.Tensor {
   const { hidden } = model.forward(inp);
   const logp = tf.logSoftmax(model.logits(hidden), -1);
-  const oneHot = tf.oneHot(tf.tensor2d(targets, undefined, 'int32'), model.config.vocab_size, 1, 0, 'float32');
+  const oneHot = oneHotFloat(tf.tensor2d(targets, undefined, 'int32'), model.config.vocab_size);
   return logp.mul(oneHot).sum(-1);
 }
 

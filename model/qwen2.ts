@@ -65,7 +65,7 @@ export class Qwen2Model {
     for (const [name, shape] of parameterShapes(config)) {
       const size = shape.reduce((a, b) => a * b, 1);
       const data = name.endsWith('norm.weight') ? new Float32Array(size).fill(1) : name.endsWith('.bias') ? new Float32Array(size) : normalArray(size, 0.02, next);
-      params.set(name, tf.variable(tf.tensor(data, shape), true, name));
+      params.set(name, tf.variable(tf.tensor(data, shape), true));
     }
     return new Qwen2Model(config, params);
   }

@@ -84,7 +84,7 @@ export class Tokenizer {
 
   constructor(readonly json: TokenizerJson) {
     this.vocab = new Map(Object.entries(json.model.vocab));
-    this.added = new Map(json.added_tokens.map((t) => [t.content, t.id]));
+    this.added = new Map((json.added_tokens ?? []).map((t) => [t.content, t.id]));
     this.idToToken = [];
     for (const [tok, id] of [...this.vocab, ...this.added]) this.idToToken[id] = tok;
     this.ranks = new Map(json.model.merges.map((m, i) => [typeof m === 'string' ? m : m.join(' '), i]));
@@ -101,7 +101,8 @@ export class Tokenizer {
   static fromJson(raw: unknown, source = 'tokenizer.json'): Tokenizer {
     const r = TokenizerJson.safeParse(raw);
     if (!r.success) throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    return new Tokenizer(r.data);
+    // keep the file's own object (key order included) so saving it back is byte-identical
+    return new Tokenizer(raw as TokenizerJson);
   }
 
   get vocabSize(): number {

@@ -1,6 +1,6 @@
 import type { Idea } from '../../core/ideas';
 import type { MetricName, TaskType } from '../../core/task-schema';
-import { findImportAnchor, findModelStatement, occurrences } from './python-anchors';
+import { type DateFeatures, findDateFeatures, findImportAnchor, findModelStatement, occurrences } from './python-anchors';
 
 /**
  * The offline idea generator: banks of model families × key hyperparameters × preprocessing ×
@@ -192,6 +192,55 @@ const logTarget: Part = ({
   imports: ['import numpy as np', sk('compose', 'TransformedTargetRegressor')],
 });
 
+/**
+ * Extra axis for forecasts whose features come from a date column: calendar terms and a quadratic
+ * trend added to the features' DataFrame (`{t}` is the starter's datetime variable). A straight-line
+ * trend misses both the season and an accelerating trend.
+ */
+const calendarTerms: Part[] = [
+  {
+    key: 'annual',
+    title: 'annual seasonality',
+    text: 'Add annual seasonality as features: sine and cosine of the day of the year.',
+    expr: '"doy_sin": np.sin(2 * np.pi * {t}.dt.dayofyear / 365.25), "doy_cos": np.cos(2 * np.pi * {t}.dt.dayofyear / 365.25), ',
+    imports: ['import numpy as np'],
+  },
+  {
+    key: 'annual2',
+    title: 'two seasonal harmonics',
+    text: 'Model the seasonal cycle with two Fourier harmonics of the day of the year (periods of 12 and 6 months).',
+    expr: '"doy_sin": np.sin(2 * np.pi * {t}.dt.dayofyear / 365.25), "doy_cos": np.cos(2 * np.pi * {t}.dt.dayofyear / 365.25), "doy_sin2": np.sin(4 * np.pi * {t}.dt.dayofyear / 365.25), "doy_cos2": np.cos(4 * np.pi * {t}.dt.dayofyear / 365.25), ',
+    imports: ['import numpy as np'],
+  },
+  {
+    key: 'month',
+    title: 'month-of-year dummies',
+    text: 'Add one indicator feature per calendar month so each month gets its own seasonal offset.',
+    expr: '**{f"month_{m}": ({t}.dt.month == m).astype(float) for m in range(1, 13)}, ',
+    imports: [],
+  },
+];
+
+const quadraticTrend: Part = {
+  key: 'quad',
+  title: 'quadratic trend',
+  text: 'Add the squared decimal year as a feature so the trend can bend (accelerating growth).',
+  expr: '"year_sq": ({t}.dt.year + {t}.dt.dayofyear / 365.25) ** 2, ',
+  imports: [],
+};
+
+const seasonal: Part[] = [
+  ...calendarTerms,
+  quadraticTrend,
+  ...calendarTerms.map((c) => ({
+    key: `${c.key}-quad`,
+    title: `${c.title} + ${quadraticTrend.title}`,
+    text: `${c.text} ${quadraticTrend.text}`,
+    expr: `${c.expr}${quadraticTrend.expr}`,
+    imports: c.imports,
+  })),
+];
+
 // ---- text --------------------------------------------------------------------------------------
 
 const vectorizers: Part[] = [
@@ -244,10 +293,11 @@ interface Combo {
   features: Part;
   target: Part;
   vectorizer?: Part;
+  season?: Part;
 }
 
 /** Every combination of the bank's axes for this starter; none if it is not a kind the bank knows. */
-function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: boolean; text: boolean }): Combo[] {
+function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: boolean; text: boolean; dated: boolean }): Combo[] {
   const grid = (families: Family[], prep: Part[], features: Part[], targets: Part[] = [NONE]): Combo[] =>
     families.flatMap((f) =>
       f.variants.flatMap((model) =>
@@ -281,10 +331,14 @@ function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: bool
     ];
   }
   const targets = p.metric === 'rmsle' ? [NONE, logTarget] : [NONE];
-  return [
+  const regressors = [
     ...grid([linearRegressors, neighbourRegressors, mlpRegressors], tabularPrep, tabularFeatures, targets),
     ...grid(treeFamilies('Regressor', { gradientBoosting: true }), [NONE], [NONE], targets),
   ];
+  if (p.taskType !== 'forecast' || !p.dated) return regressors;
+  // Calendar terms matter most with models that extrapolate the trend: pair them with the linear family.
+  const seasonalModels = grid([linearRegressors], tabularPrep, [NONE]);
+  return [...regressors, ...seasonal.flatMap((season) => seasonalModels.map((c) => ({ ...c, season })))];
 }
 
 function modelExpr(c: Combo): string {
@@ -295,7 +349,11 @@ function modelExpr(c: Combo): string {
 
 function comboImports(c: Combo): string[] {
   const steps = [c.vectorizer ?? NONE, c.prep, c.features, c.model].filter((s) => s !== NONE);
-  return [...(steps.length > 1 ? [sk('pipeline', 'make_pipeline')] : []), ...[...steps, c.target].flatMap((s) => s.imports)];
+  return [...(steps.length > 1 ? [sk('pipeline', 'make_pipeline')] : []), ...[...steps, c.target, c.season ?? NONE].flatMap((s) => s.imports)];
+}
+
+function seasonEdit(season: Part, dates: DateFeatures) {
+  return { old: dates.anchor, new: `${dates.anchor}${season.expr.replaceAll('{t}', dates.dates)}` };
 }
 
 export interface BankIdeasParams {
@@ -314,12 +372,14 @@ export function bankIdeas(p: BankIdeasParams): Idea[] {
   const others = statement.steps.slice(0, -1);
   if (!ESTIMATORS.has(estimator.name) || !others.every((s) => SCALERS.has(s.name) || VECTORIZERS.has(s.name))) return [];
   const text = others.some((s) => VECTORIZERS.has(s.name));
-  const combos = combosFor({ taskType: p.taskType, metric: p.metric, classifier: isClassifier(estimator.name), text });
+  const dates = findDateFeatures(p.source);
+  const combos = combosFor({ taskType: p.taskType, metric: p.metric, classifier: isClassifier(estimator.name), text, dated: dates !== undefined });
   return combos.map((c) => {
     const missing = [...new Set(comboImports(c))].filter((line) => occurrences(p.source, `${line}\n`) === 0).sort();
     const edits = [{ old: statement.text, new: `${statement.lhs}${modelExpr(c)}` }];
+    if (c.season && dates) edits.push(seasonEdit(c.season, dates));
     if (missing.length > 0) edits.push({ old: importAnchor, new: `${missing.join('\n')}\n${importAnchor}` });
-    const parts = [c.vectorizer ?? NONE, c.model, c.prep, c.features, c.target].filter((s) => s !== NONE);
+    const parts = [c.vectorizer ?? NONE, c.model, c.prep, c.features, c.target, c.season ?? NONE].filter((s) => s !== NONE);
     return {
       id: parts.map((s) => s.key).join('+'),
       title: parts.map((s) => s.title).join(' + '),

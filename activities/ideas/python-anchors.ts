@@ -43,6 +43,22 @@ export function findModelStatement(source: string): ModelStatement | undefined {
   return { text, lhs: m[1]!, steps };
 }
 
+/** A datetime series the starter builds (`t = pd.to_datetime(…)`) and the DataFrame literal its features return. */
+export interface DateFeatures {
+  /** The variable holding the dates, e.g. `t`. */
+  dates: string;
+  /** `return pd.DataFrame({`: new columns are inserted right after it. */
+  anchor: string;
+}
+
+export function findDateFeatures(source: string): DateFeatures | undefined {
+  const code = blankStringsAndComments(source);
+  const dates = [...code.matchAll(/^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*pd\.to_datetime\(/gm)].map((m) => m[1]!);
+  const anchor = 'return pd.DataFrame({';
+  if (dates.length !== 1 || occurrences(source, anchor) !== 1 || occurrences(code, anchor) !== 1) return undefined;
+  return { dates: dates[0]!, anchor };
+}
+
 /**
  * Where new imports go: before the first `from sklearn` line, else before the first import; the
  * line (with its newline) must be unique.

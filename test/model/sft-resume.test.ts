@@ -61,7 +61,7 @@ test('kill -9 of the model worker during SFT: a new worker resumes from the last
         taskQueue: ORCHESTRATOR_QUEUE,
         workflowId: `sft-kill-${Date.now()}`,
         args: [{
-          dataset, tokenizerVocabSize: 400, epochs: 12, batchSize: 8, seqLen: 96, lr: 3e-3, warmupSteps: 2, checkpointEvery: 4, heartbeatTimeout: '3s',
+          dataset, tokenizerVocabSize: 400, epochs: 8, batchSize: 8, seqLen: 96, lr: 3e-3, warmupSteps: 2, checkpointEvery: 4, heartbeatTimeout: '3s',
           modelConfig: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 128 },
         }],
       });
