@@ -3,6 +3,7 @@ import { STARTER_SCRIPT, type AgentSpec, type HistoryEntry, type SeedIdea, type 
 import type { ArtifactRef } from '../core/artifact-ref';
 import { ArtifactStore } from './artifact-store';
 import { scriptedExpertResponse } from './agents/scripted-expert';
+import { TaskBestStore } from './task-best';
 import { loadTask } from './tasks/registry';
 
 export interface TaskInfo {
@@ -22,6 +23,7 @@ export type CompactStep = Omit<StepRecord, 'state'> & { state: { snapshot: Artif
 /** Light activities of the orchestrator queue: task metadata, the scripted agent, trajectory storage. */
 export function createOrchestratorActivities(p: { store?: ArtifactStore } = {}) {
   const store = p.store ?? new ArtifactStore();
+  const best = new TaskBestStore();
   return {
     async taskInfo(a: { task: string }): Promise<TaskInfo> {
       let t;
@@ -36,7 +38,7 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore } = {}) 
         metricName: t.metric.name,
         higherIsBetter: t.metric.direction === 'higher',
         mInit: t.m_init,
-        mBest: t.m_best,
+        mBest: best.effectiveBest({ task: t.name, shipped: t.m_best, higherIsBetter: t.metric.direction === 'higher' }),
         scriptTimeoutSec: t.scriptTimeoutSec,
         researchProblem: t.researchProblem,
       };

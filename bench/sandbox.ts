@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { Sandbox } from '../activities/sandbox';
-import { defaultImage } from '../activities/sandbox/sandbox-config';
+import { defaultImage, parseInput } from '../activities/sandbox/sandbox-config';
 import { startLocalTemporal } from '../test/helpers/temporal';
 
 /**
@@ -45,7 +45,7 @@ function parseArgs(argv: string[]): z.infer<typeof Args> {
     else if (a === '--n') out.n = Number(argv[++i]);
     else throw new Error(`bench sandbox: unknown option '${a}' (options: --json, --n N, --no-temporal)`);
   }
-  return Args.parse(out);
+  return parseInput(Args, out, 'bench sandbox');
 }
 
 export function stats(samplesMs: number[]): Stats {

@@ -70,6 +70,9 @@ export const EpisodeSummary = z.object({
   finalMetric: z.number().nullable(),
   bestMetric: z.number().nullable(),
   trajectory: ArtifactRef,
+  /** Time spent in sandboxes (actions and workspace scoring) and how often the metric cache answered. */
+  sandboxSeconds: z.number(),
+  evaluations: z.object({ total: z.number().int(), cached: z.number().int() }),
 });
 export type EpisodeSummary = z.infer<typeof EpisodeSummary>;
 

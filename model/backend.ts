@@ -11,7 +11,8 @@ function register(name: BackendName): string | undefined {
   if (registered.has(name)) return registered.get(name);
   let why: string | undefined;
   try {
-    if (name === 'tensorflow') require('@tensorflow/tfjs-node');
+    // GPU hosts build tfjs-node-gpu instead (MLAGENT_GPU=1 make setup)
+    if (name === 'tensorflow') require(process.env.MLAGENT_GPU === '1' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
     if (name === 'wasm') require('@tensorflow/tfjs-backend-wasm');
   } catch (err) {
     why = name === 'tensorflow'
@@ -48,9 +49,16 @@ export function initBackend(log: (msg: string) => void = (m) => console.log(m)):
       if (!(BACKENDS as readonly string[]).includes(forced)) throw new Error(`MLAGENT_TF_BACKEND=${forced} is not one of ${BACKENDS.join(', ')}`);
       name = forced as BackendName;
     } else {
-      const avail = await availableBackends();
-      if (avail.length === 0) throw new Error('no tfjs backend initialised');
-      name = avail[0];
+      const reasons: string[] = [];
+      let found: BackendName | undefined;
+      for (const b of BACKENDS) {
+        const why = register(b);
+        if (why === undefined && (await tf.setBackend(b))) { found = b; break; }
+        reasons.push(`${b}: ${why ?? 'failed to initialise'}`);
+      }
+      if (!found) throw new Error(`no tfjs backend initialised (${reasons.join('; ')})`);
+      if (reasons.length) log(`[model] skipped backends: ${reasons.join('; ')}`);
+      name = found;
     }
     await useBackend(name);
     log(`[model] tfjs backend: ${name}`);

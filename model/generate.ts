@@ -13,6 +13,8 @@ export const GenerateOptions = z.object({
   seed: z.number().int().default(0),
   /** Stop a row when its `Action Input` JSON object closes (the agent's response format). */
   stopAtActionInput: z.boolean().default(true),
+  /** Keep going past the end-of-text token (benchmarks need a fixed length). */
+  ignoreEos: z.boolean().default(false),
   /** Off only to measure what the cache saves. */
   useCache: z.boolean().default(true),
 });
@@ -91,7 +93,7 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
       chosen.push(tok);
       out[b].tokens.push(tok);
       out[b].logprobs.push(logSoftmaxAt(row, tok));
-      if (tok === tokenizer.eosId) { done[b] = true; out[b].stop = 'eos'; out[b].tokens.pop(); out[b].logprobs.pop(); continue; }
+      if (tok === tokenizer.eosId && !opt.ignoreEos) { done[b] = true; out[b].stop = 'eos'; out[b].tokens.pop(); out[b].logprobs.pop(); continue; }
       if (opt.stopAtActionInput) {
         const text = tokenizer.decode(out[b].tokens);
         if (actionInputEnd(text) !== undefined) { done[b] = true; out[b].stop = 'action_input'; }

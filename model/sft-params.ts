@@ -24,7 +24,7 @@ export const SftInput = z.object({
   heldOutFraction: z.number().min(0).max(0.5).default(0),
   seed: z.number().int().default(0),
   /** Heartbeat timeout of the activity: how quickly a dead model worker is noticed. */
-  heartbeatTimeout: z.string().default('60s'),
+  heartbeatTimeoutSeconds: z.number().int().min(1).default(60),
 });
 export type SftInput = z.output<typeof SftInput>;
 

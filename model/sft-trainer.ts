@@ -26,7 +26,9 @@ export function trainStep(p: { model: Qwen2Model; optimizer: AdamW; batch: Token
   const { value, grads } = tf.variableGrads(() => lmLoss(p.model, p.batch), vars);
   const loss = value.dataSync()[0];
   value.dispose();
-  const named = new Map(Object.entries(grads));
+  // tf names variables itself; map gradients back to the parameter names
+  const named = new Map<string, tf.Tensor>();
+  for (const [name, v] of p.model.params) if (grads[v.name]) named.set(name, grads[v.name]);
   const gradNorm = clipByGlobalNorm(named, p.clipNorm);
   p.optimizer.apply(p.model.params, named, p.lr);
   tf.dispose([...named.values()]);

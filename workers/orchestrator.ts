@@ -1,4 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createDatasetActivities } from '../activities/dataset-activities';
+import { createIdeaActivities } from '../activities/ideas/activities';
 import { createOrchestratorActivities } from '../activities/orchestrator-activities';
 import { ORCHESTRATOR_QUEUE } from '../core/queues';
 import { temporalSettings } from '../temporal-config/connection';
@@ -10,7 +12,7 @@ export async function createOrchestratorWorker(p: { connection: NativeConnection
     namespace: p.namespace,
     taskQueue: ORCHESTRATOR_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: createOrchestratorActivities(),
+    activities: { ...createOrchestratorActivities(), ...createDatasetActivities(), ...createIdeaActivities() },
   });
 }
 

@@ -65,6 +65,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
   });
 
   const steps: CompactStep[] = [];
+  const usage = { sandboxSeconds: 0, evaluations: { total: 0, cached: 0 } };
   let endReason: EpisodeSummary['endReason'] = 'max_steps';
   try {
     const deadline = Date.now() + input.limits.maxMinutes * 60_000;
@@ -79,7 +80,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
       let record: CompactStep;
       try {
         record = await CancellationScope.withTimeout(remaining, () =>
-          runStep({ input, task, step, history, state, containerId: opened.containerId, onHost }),
+          runStep({ input, task, step, history, state, containerId: opened.containerId, onHost, usage }),
         );
       } catch (err) {
         if (!isCancellation(err)) throw err;
@@ -127,6 +128,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     finalMetric: steps.length ? (steps[steps.length - 1].state.metric ?? null) : task.mInit,
     bestMetric: metrics.reduce<number | null>((best, m) => (best === null || better(m, best) ? m : best), null),
     trajectory,
+    ...usage,
   };
 }
 
@@ -138,6 +140,7 @@ async function runStep(p: {
   state: { snapshot: ArtifactRef; metric: number | null };
   containerId: string;
   onHost: ActivityInterfaceFor<SandboxActivities>;
+  usage: { sandboxSeconds: number; evaluations: { total: number; cached: number } };
 }): Promise<CompactStep> {
   const { input, task, step, state } = p;
   const startedAt = new Date(Date.now()).toISOString();
@@ -164,6 +167,7 @@ async function runStep(p: {
     { summary: parsed.action.name },
     [{ containerId: p.containerId, task: task.name, action: parsed.action, observationChars: input.limits.observationChars, scriptTimeoutSec: input.limits.scriptTimeoutSec }],
   );
+  p.usage.sandboxSeconds += result.seconds;
   let metricAfter = result.metricAfter;
   if (result.workspaceChanged) {
     const evaluated = await sandboxPool.evaluateWorkspace.executeWithOptions(
@@ -171,6 +175,9 @@ async function runStep(p: {
       [{ task: task.name, snapshot: result.snapshotAfter }],
     );
     metricAfter = evaluated.metric;
+    p.usage.evaluations.total++;
+    if (evaluated.cached) p.usage.evaluations.cached++;
+    else p.usage.sandboxSeconds += evaluated.seconds;
   }
   const { reward } = computeReward({
     action_kind: result.kind,

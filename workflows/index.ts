@@ -2,3 +2,4 @@
 export * from './episode';
 export * from './sft';
 export * from './ideas';
+export * from './collect';

@@ -13,7 +13,7 @@ export async function sft(raw: unknown): Promise<SftResult> {
   const { sftTrain } = proxyActivities<typeof modelActivities>({
     taskQueue: MODEL_QUEUE,
     startToCloseTimeout: '7 days',
-    heartbeatTimeout: input.heartbeatTimeout as `${number}s`,
+    heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
   });
   return sftTrain(input);

@@ -1,6 +1,7 @@
 import type { Action } from '../../core/actions';
 import type { HistoryEntry, SeedIdea } from '../../core/episode-schema';
 import { formatResponse } from '../../core/parse-response';
+import { seededRandom, shuffled } from '../../core/rng';
 
 interface Step {
   thought: string;
@@ -29,9 +30,9 @@ export function scriptedExpertResponse(p: { step: number; history: HistoryEntry[
 }
 
 function* plan(p: { seedIdeas: SeedIdea[]; script: string; higherIsBetter: boolean; seed: number }): Expert {
-  const rng = mulberry32(p.seed);
+  const rng = seededRandom(p.seed);
   const script = p.script;
-  const ideas = shuffle(
+  const ideas = shuffled(
     p.seedIdeas.filter((i) => i.edits?.some((e) => e.script_name === script)),
     rng,
   );
@@ -82,25 +83,4 @@ export function validationScore(output: string): number | undefined {
   const matches = [...output.matchAll(/validation[^:\n]*:\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)/gi)];
   const v = matches.length ? Number(matches[matches.length - 1][1]) : undefined;
   return v !== undefined && Number.isFinite(v) ? v : undefined;
-}
-
-function shuffle<T>(items: T[], rng: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-/** Small seeded PRNG: the expert must be reproducible for a seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

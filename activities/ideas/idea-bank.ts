@@ -225,7 +225,8 @@ const quadraticTrend: Part = {
   key: 'quad',
   title: 'quadratic trend',
   text: 'Add the squared decimal year as a feature so the trend can bend (accelerating growth).',
-  expr: '"year_sq": ({t}.dt.year + {t}.dt.dayofyear / 365.25) ** 2, ',
+  // Centred (at 2000) so the square is not nearly collinear with the linear trend, which ridge would shrink away.
+  expr: '"year_sq": ({t}.dt.year - 2000 + {t}.dt.dayofyear / 365.25) ** 2, ',
   imports: [],
 };
 
@@ -313,8 +314,8 @@ function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: bool
     const trees = treeFamilies('Classifier', { gradientBoosting: false });
     return [
       ...grid([logisticClassifiers(false), neighbourClassifiers, mlpClassifiers(['(256,)', '(256, 128)']), svmClassifiers], imagePrep, imageFeatures),
-      ...grid(trees, [NONE], [NONE]),
-      ...trees.flatMap((f) => f.variants.map((model) => ({ model, prep: NONE, features: imageFeatures[2]!, target: NONE }))),
+      // Tree ensembles on raw pixels take minutes; on a PCA projection they fit in the script budget.
+      ...trees.flatMap((f) => f.variants.flatMap((model) => [imageFeatures[1]!, imageFeatures[2]!].map((features) => ({ model, prep: NONE, features, target: NONE })))),
     ];
   }
   if (p.classifier) {
@@ -336,8 +337,9 @@ function combosFor(p: { taskType: TaskType; metric: MetricName; classifier: bool
     ...grid(treeFamilies('Regressor', { gradientBoosting: true }), [NONE], [NONE], targets),
   ];
   if (p.taskType !== 'forecast' || !p.dated) return regressors;
-  // Calendar terms matter most with models that extrapolate the trend: pair them with the linear family.
-  const seasonalModels = grid([linearRegressors], tabularPrep, [NONE]);
+  // Calendar terms matter most with models that extrapolate the trend: pair them with the starter's own
+  // model (model NONE: left as it is) and the linear family.
+  const seasonalModels = [{ model: NONE, prep: NONE, features: NONE, target: NONE }, ...grid([linearRegressors], tabularPrep, [NONE])];
   return [...regressors, ...seasonal.flatMap((season) => seasonalModels.map((c) => ({ ...c, season })))];
 }
 
@@ -376,7 +378,7 @@ export function bankIdeas(p: BankIdeasParams): Idea[] {
   const combos = combosFor({ taskType: p.taskType, metric: p.metric, classifier: isClassifier(estimator.name), text, dated: dates !== undefined });
   return combos.map((c) => {
     const missing = [...new Set(comboImports(c))].filter((line) => occurrences(p.source, `${line}\n`) === 0).sort();
-    const edits = [{ old: statement.text, new: `${statement.lhs}${modelExpr(c)}` }];
+    const edits = c.model === NONE ? [] : [{ old: statement.text, new: `${statement.lhs}${modelExpr(c)}` }];
     if (c.season && dates) edits.push(seasonEdit(c.season, dates));
     if (missing.length > 0) edits.push({ old: importAnchor, new: `${missing.join('\n')}\n${importAnchor}` });
     const parts = [c.vectorizer ?? NONE, c.model, c.prep, c.features, c.target, c.season ?? NONE].filter((s) => s !== NONE);

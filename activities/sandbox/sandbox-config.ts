@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { sandboxImage } from '../../sandbox-images/image-tag';
 
+/** Parses caller input, failing with one readable line (`what: field: problem; …`) instead of zod's JSON. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new Error(`${what}: ${r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
+}
+
 /** Resource limits of one sandbox container. */
 export const SandboxLimits = z.object({
   memoryBytes: z.number().int().min(16 * 1024 * 1024, 'memoryBytes must be at least 16 MiB'),

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { dockerCall, dockerClient, isNotFound } from './docker-client';
+import { closeExecServer, execServerFor } from './exec-server-client';
 import {
   AGENT_HOME,
   DEFAULT_LIMITS,
   defaultImage,
   ExecParams,
+  parseInput,
   type ExecResult,
   SANDBOX_LABEL,
   SandboxCreateParams,
@@ -14,23 +15,15 @@ import {
   threadEnv,
   WORKSPACE,
 } from './sandbox-config';
-import { TailBuffer } from './tail-buffer';
 import { checkRelativePath, normalizeTar, packDirectory, readTar, singleFileTar } from './workspace-tar';
 
 const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
-// Grace after the in-container `timeout` should have fired before we kill every agent process ourselves.
+// Grace after the exec server should have ended a timed-out command before we kill every agent process ourselves.
 const TIMEOUT_GRACE_MS = 10_000;
-// Remembers the container's OOM-kill count across execs (and across attach, as it lives in the container).
-const OOM_SEEN_FILE = '/tmp/.mlagent-oom-seen';
-const OOM_PROBE = [
-  'n=$(cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null | sed -n "s/^oom_kill //p" | head -n1)',
-  `s=$(cat ${OOM_SEEN_FILE} 2>/dev/null || echo 0)`,
-  `[ -n "$n" ] && echo "$n" > ${OOM_SEEN_FILE}`,
-  'echo "${n:-unknown} $s"',
-].join('; ');
 
 /**
- * One Docker container per episode (or per restored state); each action is an `exec` in it.
+ * One Docker container per episode (or per restored state); each action is a command run in it (through
+ * an exec server started with one `docker exec`, see exec-server-client.ts).
  * The container has no network, runs as uid 1000 with no capabilities, a read-only root, tmpfs /tmp and
  * HOME, and a writable /workspace that is an anonymous volume filled through the archive API (no host
  * bind mounts, so a remote DOCKER_HOST works).
@@ -43,7 +36,7 @@ export class Sandbox {
   ) {}
 
   static async create(params: SandboxCreateParams = {}): Promise<Sandbox> {
-    const p = SandboxCreateParams.parse(params);
+    const p = parseInput(SandboxCreateParams, params, 'Sandbox.create');
     const limits: SandboxLimits = { ...DEFAULT_LIMITS, ...p.limits };
     const image = p.image ?? defaultImage();
     const workspace = p.workspaceDir ? await packDirectory(p.workspaceDir) : p.workspaceTar ? await normalizeTar(p.workspaceTar) : undefined;
@@ -105,25 +98,23 @@ export class Sandbox {
   }
 
   /**
-   * Runs one command. `timeout` (coreutils, inside the container) signals the whole process group when
-   * timeoutMs passes; the container survives. Output beyond maxOutputBytes keeps its tail.
+   * Runs one command (argv, no shell) through the container's exec server. On timeout its process group gets
+   * TERM, then KILL 2 s later; timedOut is set, exitCode is 124 and the container survives. Processes a
+   * command leaves behind are killed when it ends. Output beyond maxOutputBytes keeps its tail.
    */
   async exec(params: ExecParams): Promise<ExecResult> {
-    const p = ExecParams.parse(params);
+    const p = parseInput(ExecParams, params, 'Sandbox.exec');
     const started = performance.now();
-    const secs = (p.timeoutMs / 1000).toFixed(3);
-    const raw = await this.run({
-      cmd: ['timeout', '--kill-after=2', secs, ...p.cmd],
-      workdir: p.workdir === undefined ? WORKSPACE : p.workdir.startsWith('/') ? p.workdir : `${WORKSPACE}/${checkRelativePath(p.workdir)}`,
+    const r = await this.runCommand({
+      cmd: p.cmd,
+      cwd: p.workdir === undefined ? WORKSPACE : p.workdir.startsWith('/') ? p.workdir : `${WORKSPACE}/${checkRelativePath(p.workdir)}`,
       env: p.env,
+      timeoutMs: p.timeoutMs,
       maxOutputBytes: p.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
-      hardDeadlineMs: p.timeoutMs + TIMEOUT_GRACE_MS,
     });
-    const elapsedMs = performance.now() - started;
-    // 124: timeout's TERM ended it; 137 after the deadline: the KILL escalation (which also hits `timeout`).
-    const timedOut = raw.killedByUs || raw.exitCode === 124 || (raw.exitCode === 137 && elapsedMs >= p.timeoutMs);
-    const oomKilled = !timedOut && raw.exitCode === 137 && (await this.sawNewOomKill());
-    return { exitCode: raw.exitCode, stdout: raw.stdout, stderr: raw.stderr, timedOut, oomKilled, seconds: elapsedMs / 1000 };
+    // No cgroup counter visible inside the container: fall back to Docker's (sticky) flag.
+    const oomKilled = r.oomKilled ?? (r.exitCode === 137 && !r.timedOut && (await dockerCall(() => this.container.inspect())).State.OOMKilled);
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, oomKilled, seconds: (performance.now() - started) / 1000 };
   }
 
   /** Reads a file under /workspace. */
@@ -152,11 +143,11 @@ export class Sandbox {
   async listFiles(relDir: string): Promise<{ path: string; type: 'file' | 'dir'; size: number }[]> {
     const rel = checkRelativePath(relDir);
     const dir = rel === '' ? WORKSPACE : `${WORKSPACE}/${rel}`;
-    const res = await this.run({
+    const res = await this.runCommand({
       cmd: ['find', dir, '-mindepth', '1', '-maxdepth', '1', '-printf', '%Y\\t%s\\t%P\\0'],
-      workdir: WORKSPACE,
+      cwd: WORKSPACE,
+      timeoutMs: 60_000,
       maxOutputBytes: 64 * 1024 * 1024,
-      hardDeadlineMs: 60_000,
     });
     if (res.exitCode !== 0) {
       throw new Error(`listFiles: cannot list '${rel || '.'}': ${res.stderr.trim().replace(/^find: /, '') || `find exited ${res.exitCode}`}`);
@@ -179,6 +170,7 @@ export class Sandbox {
 
   /** Removes the container and its workspace volume; a second call is a no-op. */
   async destroy(): Promise<void> {
+    closeExecServer(this.id);
     await dockerCall(() => this.container.remove({ force: true, v: true })).catch((err: unknown) => {
       // 404: already gone; 409: removal already in progress.
       if (!isNotFound(err) && (err as { statusCode?: number }).statusCode !== 409) throw err;
@@ -189,68 +181,27 @@ export class Sandbox {
     await dockerCall(() => this.container.putArchive(tarBytes, { path: WORKSPACE }));
   }
 
-  /** Did the container's memory cgroup record an OOM kill since the last look? */
-  private async sawNewOomKill(): Promise<boolean> {
-    const probe = await this.run({ cmd: ['sh', '-c', OOM_PROBE], workdir: '/', maxOutputBytes: 4096, hardDeadlineMs: 10_000 });
-    const [now, seen] = probe.stdout.trim().split(' ');
-    if (now !== 'unknown') return Number(now) > Number(seen);
-    // No cgroup file visible inside: fall back to Docker's (sticky) flag.
-    const info = await dockerCall(() => this.container.inspect());
-    return info.State.OOMKilled;
+  /** Runs a command via the exec server; if even the server's timeout handling fails, kills every agent process. */
+  private async runCommand(p: { cmd: string[]; cwd: string; env?: Record<string, string>; timeoutMs: number; maxOutputBytes: number }) {
+    const server = await execServerFor(this.docker, this.container);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), p.timeoutMs + TIMEOUT_GRACE_MS)));
+    const result = await Promise.race([server.run(p), deadline]).finally(() => clearTimeout(timer));
+    if (result !== 'deadline') return result;
+    server.close();
+    await this.killAllAgentProcesses();
+    return { exitCode: 124, stdout: '', stderr: `[mlagent: no answer ${TIMEOUT_GRACE_MS} ms after the timeout; every sandbox process was killed]`, timedOut: true, oomKilled: false };
   }
 
-  /** A raw docker exec; past hardDeadlineMs every agent process but init is killed and the result is marked. */
-  private async run(p: { cmd: string[]; workdir: string; env?: Record<string, string>; maxOutputBytes: number; hardDeadlineMs: number }): Promise<{
-    exitCode: number;
-    stdout: string;
-    stderr: string;
-    killedByUs: boolean;
-  }> {
-    const exec = await dockerCall(() =>
-      this.container.exec({
-        Cmd: p.cmd,
-        AttachStdout: true,
-        AttachStderr: true,
-        WorkingDir: p.workdir,
-        Env: p.env ? Object.entries(p.env).map(([k, v]) => `${k}=${v}`) : undefined,
-      }),
-    );
+  /** `kill -1` as uid 1000 reaches every agent process except init (pid 1), so the container lives on. */
+  private async killAllAgentProcesses(): Promise<void> {
+    const exec = await dockerCall(() => this.container.exec({ Cmd: ['sh', '-c', 'kill -KILL -1'], AttachStdout: true, AttachStderr: true }));
     const stream = await dockerCall(() => exec.start({ hijack: true, stdin: false }));
-    const out = new TailBuffer(p.maxOutputBytes);
-    const err = new TailBuffer(p.maxOutputBytes);
-    const outStream = new PassThrough().on('data', (c: Buffer) => out.push(c));
-    const errStream = new PassThrough().on('data', (c: Buffer) => err.push(c));
-    this.docker.modem.demuxStream(stream, outStream, errStream);
-    let killedByUs = false;
-    const ended = new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolve) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
-      stream.on('error', reject);
+      stream.on('error', () => resolve());
+      stream.resume();
     });
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        killedByUs = true;
-        resolve();
-      }, p.hardDeadlineMs);
-    });
-    await Promise.race([ended, deadline]).finally(() => clearTimeout(timer));
-    if (killedByUs) {
-      // `kill -1` from uid 1000 reaches every agent process except init (pid 1), so the container lives on.
-      await this.run({ cmd: ['sh', '-c', 'kill -KILL -1'], workdir: '/', maxOutputBytes: 4096, hardDeadlineMs: 10_000 }).catch(() => undefined);
-      stream.destroy();
-      return { exitCode: 137, stdout: out.text(), stderr: err.text(), killedByUs };
-    }
-    return { exitCode: await this.exitCodeOf(exec), stdout: out.text(), stderr: err.text(), killedByUs };
-  }
-
-  /** The exec's exit code; the stream can end a moment before Docker records it. */
-  private async exitCodeOf(exec: Docker.Exec): Promise<number> {
-    for (let i = 0; ; i++) {
-      const info = await dockerCall(() => exec.inspect());
-      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
-      if (i >= 200) throw new Error('docker exec: stream ended but the process still runs after 2 s');
-      await new Promise((r) => setTimeout(r, 10));
-    }
   }
 }

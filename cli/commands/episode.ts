@@ -5,7 +5,7 @@ import { EpisodeInput, type EpisodeSummary } from '../../core/episode-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { episodeProgressQuery, type EpisodeProgress } from '../../workflows/episode';
 import { connectClient, workflowUiUrl } from '../client';
-import { failureMessage } from '../failure-message';
+import { failureMessage } from '../../core/failure-message';
 import { parseFlags } from '../flags';
 
 export const describe = 'run one agent episode through Temporal: episode --task NAME [--agent scripted] [--max-steps N] [--json]';

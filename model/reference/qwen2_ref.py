@@ -199,7 +199,9 @@ def main():
             opt.step()
             if i > 0:
                 times.append(time.perf_counter() - t0)
-        print(json.dumps({"tokens_per_s": B * T * len(times) / sum(times), "step_s": sum(times) / len(times)}))
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"tokens_per_s": B * T * len(times) / sum(times), "step_s": sum(times) / len(times), "peak_rss_mib": peak, "torch": torch.__version__}))
     else:
         raise SystemExit(__doc__)
 

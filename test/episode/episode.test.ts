@@ -13,7 +13,7 @@ import { dockerClient } from '../../activities/sandbox/docker-client';
 import { Sandbox } from '../../activities/sandbox/sandbox';
 import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
-import { failureMessage } from '../../cli/failure-message';
+import { failureMessage } from '../../core/failure-message';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { temporalCliPath } from '../helpers/temporal';
 

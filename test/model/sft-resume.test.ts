@@ -46,6 +46,8 @@ test('kill -9 of the model worker during SFT: a new worker resumes from the last
   });
   try {
     await orchestrator.runUntil(async () => {
+      const bad = env.client.workflow.execute('sft', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `sft-bad-${Date.now()}`, args: [{ dataset: { sha256: 'xyz', size: 1, kind: 'sft-dataset' }, epochs: 0 }] });
+      await assert.rejects(bad, (err: Error) => /invalid sft input: dataset\.sha256: .*epochs: /.test(String((err.cause as Error | undefined)?.message)));
       // Heartbeats are throttled (to 80% of the heartbeat timeout), so kill once one carrying a checkpoint
       // has surely been sent: at least 3 s after the first checkpoint, between two checkpoints.
       let killedAt = 0;
@@ -61,7 +63,7 @@ test('kill -9 of the model worker during SFT: a new worker resumes from the last
         taskQueue: ORCHESTRATOR_QUEUE,
         workflowId: `sft-kill-${Date.now()}`,
         args: [{
-          dataset, tokenizerVocabSize: 400, epochs: 8, batchSize: 8, seqLen: 96, lr: 3e-3, warmupSteps: 2, checkpointEvery: 4, heartbeatTimeout: '3s',
+          dataset, tokenizerVocabSize: 400, epochs: 8, batchSize: 8, seqLen: 96, lr: 3e-3, warmupSteps: 2, checkpointEvery: 4, heartbeatTimeoutSeconds: 3,
           modelConfig: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 128 },
         }],
       });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Sandbox } from '../../activities/sandbox';
 import { sandboxFactory, testLabels } from './helpers';
@@ -33,6 +34,7 @@ describe('Sandbox exec', () => {
   test('a timeout kills the whole process group, reports timedOut, and the container stays usable', async () => {
     const r = await sb.exec({ cmd: ['sh', '-c', 'sleep 100 & sleep 100'], timeoutMs: 1000 });
     assert.equal(r.timedOut, true);
+    assert.equal(r.exitCode, 124);
     assert.equal(r.oomKilled, false);
     assert.ok(r.seconds >= 1 && r.seconds < 5, `took ${r.seconds} s`);
     const ps = await sb.exec({ cmd: ['ps', '-eo', 'args='], timeoutMs: 10_000 });
@@ -41,14 +43,42 @@ describe('Sandbox exec', () => {
     assert.equal(again.stdout, 'alive\n');
   });
 
+  test('commands run concurrently, and what a command leaves running is killed when it ends', async () => {
+    const t = performance.now();
+    const rs = await Promise.all([0, 1, 2].map((i) => sb.exec({ cmd: ['sh', '-c', `sleep 1; echo ${i}`], timeoutMs: 10_000 })));
+    assert.deepEqual(rs.map((r) => r.stdout), ['0\n', '1\n', '2\n']);
+    assert.ok(performance.now() - t < 2500, `three 1 s commands took ${Math.round(performance.now() - t)} ms`);
+    const bg = await sb.exec({ cmd: ['sh', '-c', 'sleep 300 >/dev/null 2>&1 & echo started'], timeoutMs: 10_000 });
+    assert.equal(bg.stdout, 'started\n');
+    const ps = await sb.exec({ cmd: ['ps', '-eo', 'args='], timeoutMs: 10_000 });
+    assert.ok(!ps.stdout.includes('sleep 300'), `left over:\n${ps.stdout}`);
+  });
+
+  test('a missing program is exit 127 with a message; a missing workdir is an error', async () => {
+    const r = await sb.exec({ cmd: ['no-such-program'], timeoutMs: 10_000 });
+    assert.equal(r.exitCode, 127);
+    assert.match(r.stderr, /cannot run no-such-program/);
+    await assert.rejects(sb.exec({ cmd: ['true'], timeoutMs: 10_000, workdir: 'nowhere' }), /working directory \/workspace\/nowhere does not exist/);
+  });
+
+  test('an idle sandbox connection does not keep a Node process alive', async () => {
+    const script = `const { Sandbox } = require(${JSON.stringify(require.resolve('../../activities/sandbox'))});
+      Sandbox.attach(${JSON.stringify(sb.id)}).then((s) => s.exec({ cmd: ['true'], timeoutMs: 10000 })).then((r) => console.log('exit', r.exitCode));`;
+    const t = performance.now();
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { timeout: 30_000 }).toString();
+    assert.equal(out, 'exit 0\n');
+    assert.ok(performance.now() - t < 15_000);
+  });
+
   test('keeps the tail of oversized output and says how much was dropped', async () => {
     const r = await sb.exec({ cmd: ['python3', '-c', 'print("a" * 5000 + "END")'], timeoutMs: 30_000, maxOutputBytes: 100 });
     assert.match(r.stdout, /^\[mlagent: first 4904 bytes of output dropped\]\na+END\n$/);
   });
 
   test('rejects bad input with a specific message', async () => {
-    await assert.rejects(sb.exec({ cmd: [], timeoutMs: 1000 }), /cmd must name a program/);
-    await assert.rejects(sb.exec({ cmd: ['true'], timeoutMs: 0 }), /timeoutMs must be a positive integer/);
+    await assert.rejects(sb.exec({ cmd: [], timeoutMs: 1000 }), /^Error: Sandbox.exec: cmd: cmd must name a program$/);
+    await assert.rejects(sb.exec({ cmd: ['true'], timeoutMs: 0 }), /^Error: Sandbox.exec: timeoutMs: timeoutMs must be a positive integer$/);
+    await assert.rejects(Sandbox.create({ limits: { memoryBytes: 1000 } }), /^Error: Sandbox.create: limits.memoryBytes: memoryBytes must be at least 16 MiB$/);
     await assert.rejects(sb.readFile('../etc/passwd'), /must be relative and stay inside the workspace/);
   });
 

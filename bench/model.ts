@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BackendName, availableBackends, useBackend } from '../model/backend';
+import { DEFAULT_CPU_CONFIG } from '../model/config';
+import { generate } from '../model/generate';
+import { AdamW } from '../model/optim';
+import { Qwen2Model } from '../model/qwen2';
+import { Tokenizer } from '../model/tokenizer';
+import { trainStep } from '../model/sft-trainer';
+
+/**
+ * `mlagent bench model [--json]`: the default CPU config's training tokens/s (forward, backward, clipping,
+ * AdamW) and generation tokens/s with and without the KV cache on every available backend, against the same
+ * architecture in PyTorch on CPU (Debian's python3-torch) measured in the same run.
+ */
+
+const SEQ = 256;
+/** Slow backends get smaller workloads so the run stays within minutes; tokens/s are comparable anyway. */
+const WORK: Record<BackendName, { batch: number; steps: number; genTokens: number }> = {
+  tensorflow: { batch: 8, steps: 3, genTokens: 256 },
+  wasm: { batch: 2, steps: 1, genTokens: 64 },
+  cpu: { batch: 1, steps: 1, genTokens: 8 },
+};
+
+function seconds<T>(f: () => T): [T, number] {
+  const t0 = process.hrtime.bigint();
+  const r = f();
+  return [r, Number(process.hrtime.bigint() - t0) / 1e9];
+}
+
+function benchBackend(b: BackendName, tokenizer: Tokenizer, prompt: string) {
+  const w = WORK[b];
+  const model = Qwen2Model.init(DEFAULT_CPU_CONFIG, 0);
+  const parameters = model.parameterCount();
+  const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
+  const row = Array.from({ length: SEQ + 1 }, (_, i) => (i * 7919) % DEFAULT_CPU_CONFIG.vocab_size);
+  const batch = {
+    ids: Array.from({ length: w.batch }, () => row.slice(0, SEQ)),
+    targets: Array.from({ length: w.batch }, () => row.slice(1)),
+    weights: Array.from({ length: w.batch }, () => Array(SEQ).fill(1)),
+    segments: Array.from({ length: w.batch }, () => Array(SEQ).fill(1)),
+    positions: Array.from({ length: w.batch }, () => Array.from({ length: SEQ }, (_, i) => i)),
+  };
+  trainStep({ model, optimizer, batch, lr: 1e-4, clipNorm: 1 }); // warm-up (kernel setup)
+  const [, trainS] = seconds(() => { for (let i = 0; i < w.steps; i++) trainStep({ model, optimizer, batch, lr: 1e-4, clipNorm: 1 }); });
+  const gen = (useCache: boolean) => {
+    const [g, s] = seconds(() => generate(model, tokenizer, [prompt], { maxNewTokens: w.genTokens, temperature: 0, stopAtActionInput: false, ignoreEos: true, useCache }));
+    return g[0].tokens.length / s;
+  };
+  gen(true); // warm-up
+  const cached = gen(true);
+  const uncached = gen(false);
+  model.dispose();
+  optimizer.dispose();
+  return { parameters, trainTokensPerS: (w.batch * SEQ * w.steps) / trainS, genTokensPerS: { cached, uncached }, kvSpeedup: cached / uncached, workload: { ...w, seq: SEQ } };
+}
+
+function benchPytorch(): { tokens_per_s: number; peak_rss_mib: number; torch: string } | { error: string } {
+  const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-bench-')), 'config.json');
+  fs.writeFileSync(cfg, JSON.stringify(DEFAULT_CPU_CONFIG));
+  try {
+    const out = execFileSync('/usr/bin/python3', [path.join(__dirname, '../model/reference/qwen2_ref.py'), 'bench', cfg, '8', String(SEQ), '3', String(os.cpus().length)], { encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } catch (err) {
+    return { error: `PyTorch reference failed (needs Debian python3-torch: make setup): ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const asJson = argv.includes('--json');
+  const say = (m: string) => { if (!asJson) console.log(m); };
+  const corpus = ['../shared/DESIGN.md', 'model/qwen2.ts', 'model/layers.ts', 'model/generate.ts'].map((f) => path.join(__dirname, '..', f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8'));
+  const tokenizer = Tokenizer.train({ texts: corpus, vocabSize: DEFAULT_CPU_CONFIG.vocab_size });
+  const prompt = corpus.join('\n').slice(0, 160);
+  const backends = await availableBackends();
+  say(`model bench: default CPU config (${JSON.stringify({ hidden: DEFAULT_CPU_CONFIG.hidden_size, layers: DEFAULT_CPU_CONFIG.num_hidden_layers, heads: DEFAULT_CPU_CONFIG.num_attention_heads, kvHeads: DEFAULT_CPU_CONFIG.num_key_value_heads, vocab: DEFAULT_CPU_CONFIG.vocab_size })}; prompt tokenizer ${tokenizer.vocabSize} tokens), backends: ${backends.join(', ')}, ${os.cpus().length} cores`);
+  const results: Record<string, ReturnType<typeof benchBackend>> = {};
+  for (const b of backends) {
+    await useBackend(b);
+    results[b] = benchBackend(b, tokenizer, prompt);
+    const r = results[b];
+    say(`  ${b.padEnd(10)} (${r.parameters} params) train ${r.trainTokensPerS.toFixed(0).padStart(6)} tok/s   generate ${r.genTokensPerS.cached.toFixed(1)} tok/s cached, ${r.genTokensPerS.uncached.toFixed(1)} uncached (×${r.kvSpeedup.toFixed(1)} at ${r.workload.genTokens} new tokens)`);
+  }
+  const pytorch = benchPytorch();
+  const ratios: Record<string, number> = {};
+  if ('tokens_per_s' in pytorch) {
+    say(`  pytorch    train ${pytorch.tokens_per_s.toFixed(0).padStart(6)} tok/s   (torch ${pytorch.torch}, peak RSS ${pytorch.peak_rss_mib.toFixed(0)} MiB)`);
+    for (const b of backends) ratios[`${b}_train_vs_pytorch`] = results[b].trainTokensPerS / pytorch.tokens_per_s;
+  } else say(`  pytorch    ${pytorch.error}`);
+  for (const b of backends) ratios[`${b}_kv_cache_speedup`] = results[b].kvSpeedup;
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  for (const [k, v] of Object.entries(ratios)) say(`  ${k.padEnd(32)} ${v.toFixed(2)}`);
+  say(`  peak RSS (node, all backends): ${peakRssMiB.toFixed(0)} MiB   targets: tensorflow train ≥ 0.8× pytorch, kv cache ≥ 5× at 256 tokens`);
+  if (asJson) console.log(JSON.stringify({ config: DEFAULT_CPU_CONFIG, cores: os.cpus().length, backends: results, pytorch, ratios, peakRssMiB, loadAverage: os.loadavg() }, null, 2));
+  tf.disposeVariables();
+  return 0;
+}
