@@ -89,7 +89,8 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
     for (let b = 0; b < B; b++) {
       if (done[b]) { chosen.push(tokenizer.eosId); continue; }
       const row = logits.subarray(b * V, (b + 1) * V);
-      const tok = sample(row, opt.temperature, opt.topP, next);
+      // padded vocabularies (model rows beyond the tokenizer's, as in Qwen) are never sampled
+      const tok = sample(row.subarray(0, tokenizer.vocabSize), opt.temperature, opt.topP, next);
       chosen.push(tok);
       out[b].tokens.push(tok);
       out[b].logprobs.push(logSoftmaxAt(row, tok));

@@ -90,7 +90,7 @@ export interface AttentionInput {
   kvHeads: number;
   cos: tf.Tensor;
   sin: tf.Tensor;
-  mask: tf.Tensor; // additive [B, 1, 1, T, S]
+  mask?: tf.Tensor; // additive [B, 1, 1, T, S]; omitted when every query may see every cached key
   past?: { k: tf.Tensor; v: tf.Tensor }; // [B, kvHeads, S - T, D]
 }
 
@@ -114,7 +114,7 @@ export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; 
   const S = k.shape[2]!;
   const kT = k.transpose([0, 1, 3, 2]);
   const scores = mm(q.reshape([B, kvHeads, rep * T, D]), kT).mul(1 / Math.sqrt(D));
-  const probs = tf.softmax(scores.reshape([B, kvHeads, rep, T, S]).add(mask), -1).reshape([B, kvHeads, rep * T, S]);
+  const probs = mask ? tf.softmax(scores.reshape([B, kvHeads, rep, T, S]).add(mask), -1).reshape([B, kvHeads, rep * T, S]) : tf.softmax(scores, -1);
   const ctx = mm(probs, v).reshape([B, heads, T, D]).transpose([0, 2, 1, 3]).reshape([B, T, H]);
   return { out: linear(ctx, w.wo), k, v };
 }

@@ -91,13 +91,18 @@ export class Qwen2Model {
     const S = (past?.segments[0].length ?? 0) + T;
     const segK = inp.segments.map((row, b) => Int32Array.from([...(past?.segments[b] ?? []), ...row]));
     const mask = new Float32Array(B * T * S);
+    let masked = false;
     for (let b = 0; b < B; b++)
       for (let i = 0; i < T; i++) {
         const sq = inp.segments[b][i];
-        for (let j = 0; j < S; j++) mask[(b * T + i) * S + j] = sq !== 0 && segK[b][j] === sq && j <= S - T + i ? 0 : -1e9;
+        for (let j = 0; j < S; j++) {
+          const allowed = sq !== 0 && segK[b][j] === sq && j <= S - T + i;
+          if (!allowed) { mask[(b * T + i) * S + j] = -1e9; masked = true; }
+        }
       }
     const { cos, sin } = ropeTables({ positions: Int32Array.from(inp.positions.flat()), batch: B, len: T, headDim: headDim(c), theta: c.rope_theta });
-    const maskT = tf.tensor(mask, [B, 1, 1, T, S]);
+    // a single-token step with no padding attends everywhere: skip the mask (fewer ops per decoded token)
+    const maskT = masked ? tf.tensor(mask, [B, 1, 1, T, S]) : undefined;
     let x = embed(tf.tensor2d(inp.ids, [B, T], 'int32'), this.p('model.embed_tokens.weight'));
     const next: KVCache = { k: [], v: [], segments: segK };
     for (let l = 0; l < c.num_hidden_layers; l++) {

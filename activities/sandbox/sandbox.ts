@@ -17,9 +17,26 @@ import {
 } from './sandbox-config';
 import { checkRelativePath, normalizeTar, packDirectory, readTar, singleFileTar } from './workspace-tar';
 
+// The public API in one place for callers importing this module directly.
+export { DockerUnreachableError } from './docker-client';
+export type { ExecResult, SandboxLimits } from './sandbox-config';
+
 const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
 // Grace after the exec server should have ended a timed-out command before we kill every agent process ourselves.
 const TIMEOUT_GRACE_MS = 10_000;
+const KILL_ALL_BUT_INIT = `
+import os
+for p in filter(str.isdigit, os.listdir('/proc')):
+    if int(p) in (1, os.getpid()):
+        continue
+    try:
+        ppid = int(open('/proc/%s/stat' % p).read().rsplit(')', 1)[1].split()[1])
+        if ppid == 1 and open('/proc/%s/cmdline' % p, 'rb').read() == b'sleep\\0infinity\\0':
+            continue
+        os.kill(int(p), 9)
+    except OSError:
+        pass
+`;
 
 /**
  * One Docker container per episode (or per restored state); each action is a command run in it (through
@@ -69,7 +86,7 @@ export class Sandbox {
           MemorySwap: limits.memoryBytes, // no swap: a hog is OOM-killed instead of thrashing
           NanoCpus: limits.nanoCpus,
           PidsLimit: limits.pidsLimit,
-          Init: true, // reaps orphans of timed-out scripts so they do not eat the pids limit
+          Init: true, // reaps orphaned processes so zombies do not eat the pids limit
         },
       }),
     );
@@ -77,6 +94,8 @@ export class Sandbox {
     try {
       await dockerCall(() => container.start());
       if (workspace) await sandbox.putWorkspaceTar(workspace);
+      // Start the exec server now so the first action does not pay for it; errors resurface on first use.
+      void execServerFor(docker, container).catch(() => undefined);
     } catch (err) {
       await sandbox.destroy().catch(() => undefined);
       throw err;
@@ -87,12 +106,12 @@ export class Sandbox {
   /** Re-attaches by container id (each activity is a separate call); starts the container if it stopped. */
   static async attach(id: string): Promise<Sandbox> {
     const docker = dockerClient();
-    const container = docker.getContainer(id);
-    const info = await dockerCall(() => container.inspect()).catch((err: unknown) => {
+    const info = await dockerCall(() => docker.getContainer(id).inspect()).catch((err: unknown) => {
       if (isNotFound(err)) throw new Error(`sandbox container ${id} does not exist (destroyed or cleaned up)`);
       throw err;
     });
     if (info.Config.Labels?.[SANDBOX_LABEL] !== '1') throw new Error(`container ${id} is not an mlagent sandbox (label ${SANDBOX_LABEL}=1 missing)`);
+    const container = docker.getContainer(info.Id); // the full id: exec servers are keyed by it
     if (!info.State.Running) await dockerCall(() => container.start());
     return new Sandbox(docker, container, info.Id);
   }
@@ -193,9 +212,9 @@ export class Sandbox {
     return { exitCode: 124, stdout: '', stderr: `[mlagent: no answer ${TIMEOUT_GRACE_MS} ms after the timeout; every sandbox process was killed]`, timedOut: true, oomKilled: false };
   }
 
-  /** `kill -1` as uid 1000 reaches every agent process except init (pid 1), so the container lives on. */
+  /** Kills every process but init and the container's `sleep infinity` (killing that would stop the container). */
   private async killAllAgentProcesses(): Promise<void> {
-    const exec = await dockerCall(() => this.container.exec({ Cmd: ['sh', '-c', 'kill -KILL -1'], AttachStdout: true, AttachStderr: true }));
+    const exec = await dockerCall(() => this.container.exec({ Cmd: ['python3', '-c', KILL_ALL_BUT_INIT], AttachStdout: true, AttachStderr: true }));
     const stream = await dockerCall(() => exec.start({ hijack: true, stdin: false }));
     await new Promise<void>((resolve) => {
       stream.on('end', resolve);

@@ -49,7 +49,7 @@ export async function runCollect(p: { input: CollectInput; json: boolean }): Pro
     while (!done) {
       await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
       const pr = await handle.query(collectProgressQuery).catch(() => undefined);
-      if (pr) bar.update(pr.done, pr.total, `${pr.stage}${pr.failed ? `, ${pr.failed} failed` : ''} ${((Date.now() - started) / 1000).toFixed(0)}s`);
+      if (pr) bar.update(pr.done, pr.total, `${pr.stage}${pr.failed ? `, ${pr.failed} failed` : ''}`);
     }
     bar.end();
     let r: CollectResult;

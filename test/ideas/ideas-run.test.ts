@@ -34,7 +34,7 @@ async function runScript(p: { publicDir: string; script: string; timeoutSec: num
   }
 }
 
-test(`the ${K} most diverse ideas for ${TASK} run and score; most beat the starter`, async () => {
+test(`the ${K} most diverse ideas for ${TASK} all run and score, and some beat the starter`, async () => {
   const task = loadTask(TASK);
   const { publicDir } = await prepareTask(TASK);
   const store = new ArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-idea-run-store-')));
@@ -56,6 +56,7 @@ test(`the ${K} most diverse ideas for ${TASK} run and score; most beat the start
     if (better(m)) improved++;
     results.push(`${idea.id}: ${m.toFixed(4)}`);
   }
-  console.log(`${TASK} starter ${task.metric.name} ${base.toFixed(4)}; ideas: ${results.join(', ')}`);
-  assert.ok(improved >= K / 2, `only ${improved} of ${K} ideas beat the starter (${base}): ${results.join(', ')}`);
+  console.log(`${TASK} starter ${task.metric.name} ${base.toFixed(4)}; ${improved} of ${K} ideas beat it: ${results.join(', ')}`);
+  // Diversity, not quality, picks these ideas; still, a bank where none helps would be useless to the expert.
+  assert.ok(improved >= 2, `only ${improved} of ${K} ideas beat the starter (${base}): ${results.join(', ')}`);
 });

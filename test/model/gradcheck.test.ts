@@ -70,7 +70,7 @@ test('whole-model loss gradient (packed segments, response-only weights)', () =>
     const lossAt = (s: number) => { v.assign(orig.add(d.mul(s))); return tf.tidy(() => lmLoss(model, batch).dataSync()[0]); };
     const numeric = (lossAt(1e-3) - lossAt(-1e-3)) / 2e-3;
     v.assign(orig);
-    const analytic = grads[n].mul(d).sum().dataSync()[0];
+    const analytic = grads[v.name].mul(d).sum().dataSync()[0];
     // float32 loss of ~6 differenced at ε = 1e-3 carries ~5e-4 absolute noise
     assert.ok(Math.abs(analytic - numeric) <= 2e-2 * Math.abs(numeric) + 1e-3, `${n}: analytic ${analytic} vs finite difference ${numeric}`);
   }

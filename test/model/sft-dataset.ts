@@ -18,7 +18,7 @@ export function repoSftDataset(limit = 160): SftExample[] {
       const lines = fs.readFileSync(path.join(abs, f), 'utf8').split('\n');
       const next = files[(i + 1) % files.length];
       const nextLines = fs.readFileSync(path.join(abs, next), 'utf8').split('\n').length;
-      const prompt = `Research Problem: improve the project in ${dir}.\nFiles: ${files.join(', ')}\nObservation from ${f}:\n${lines.slice(0, 4).map((l) => l.slice(0, 80)).join("\n")}\n`;
+      const prompt = `Research Problem: improve the project in ${dir}.\nFiles: ${files.join(', ')}\nObservation from ${f}:\n${lines.slice(0, 4).map((l) => l.slice(0, 80)).join('\n')}\n`;
       const response = i % 2 === 0
         ? `Thought: ${f} is understood; ${next} comes next.\nAction: Inspect Script Lines\nAction Input: {"script_name": "${dir}/${next}", "start_line_number": 1, "end_line_number": ${Math.min(nextLines, 40)}}`
         : `Thought: read ${next} in full before editing.\nAction: Read File\nAction Input: {"file_name": "${dir}/${next}"}`;

@@ -43,6 +43,16 @@ describe('Sandbox exec', () => {
     assert.equal(again.stdout, 'alive\n');
   });
 
+  test('when the exec server itself hangs, everything but init is killed and the next action works', async () => {
+    // Stops the server (the parent of this shell), so no answer ever comes back.
+    const r = await sb.exec({ cmd: ['sh', '-c', 'kill -STOP $PPID; sleep 100'], timeoutMs: 500 });
+    assert.equal(r.timedOut, true);
+    assert.match(r.stderr, /every sandbox process was killed/);
+    const ps = await sb.exec({ cmd: ['ps', '-eo', 'pid=,args='], timeoutMs: 10_000 });
+    assert.ok(!ps.stdout.includes('sleep 100'), `left over:\n${ps.stdout}`);
+    assert.match(ps.stdout, /sleep infinity/);
+  });
+
   test('commands run concurrently, and what a command leaves running is killed when it ends', async () => {
     const t = performance.now();
     const rs = await Promise.all([0, 1, 2].map((i) => sb.exec({ cmd: ['sh', '-c', `sleep 1; echo ${i}`], timeoutMs: 10_000 })));
