@@ -3,3 +3,4 @@ export * from './episode';
 export * from './sft';
 export * from './ideas';
 export * from './collect';
+export * from './pipeline';

@@ -136,6 +136,8 @@ export async function execServerFor(docker: Docker, container: Docker.Container)
   if (existing) {
     const s = await existing.catch(() => undefined);
     if (s?.alive) return s;
+    const replaced = servers.get(container.id);
+    if (replaced && replaced !== existing) return replaced; // another caller restarted it meanwhile
   }
   const started = ExecServer.start(docker, container);
   servers.set(container.id, started);

@@ -37,6 +37,13 @@ function hiddenFingerprints(hiddenDir: string): Record<string, string[]> {
   return bySize;
 }
 
+/** Paths anywhere in the sandbox's filesystem whose bytes equal one of the hidden files (should be none). */
+export async function findHiddenContent(sandbox: Sandbox, hiddenDir: string): Promise<string[]> {
+  const scan = await sandbox.exec({ cmd: ['python3', '-c', HIDDEN_SCAN, JSON.stringify(hiddenFingerprints(hiddenDir))], timeoutMs: 120_000 });
+  if (scan.exitCode !== 0) throw new Error(`hidden-file scan failed in the sandbox: ${scan.stderr.slice(-500)}`);
+  return JSON.parse(scan.stdout) as string[];
+}
+
 /** True when the score reproduces the recorded one within M_INIT_TOLERANCE (relative, at least absolute). */
 export function reproduces(score: number, recorded: number): boolean {
   return Math.abs(score - recorded) <= M_INIT_TOLERANCE * Math.max(1, Math.abs(recorded));
@@ -51,9 +58,7 @@ export async function runStarter(name: string): Promise<StarterRun> {
   const { publicDir, hiddenDir } = await prepareTask(name);
   const sandbox = await Sandbox.create({ workspaceDir: publicDir, labels: { 'mlagent.tasks': name } });
   try {
-    const scan = await sandbox.exec({ cmd: ['python3', '-c', HIDDEN_SCAN, JSON.stringify(hiddenFingerprints(hiddenDir))], timeoutMs: 120_000 });
-    if (scan.exitCode !== 0) throw new Error(`hidden-file scan failed in the sandbox: ${scan.stderr.slice(-500)}`);
-    const hiddenReachable = JSON.parse(scan.stdout) as string[];
+    const hiddenReachable = await findHiddenContent(sandbox, hiddenDir);
     const run = await sandbox.exec({ cmd: ['python3', 'train.py'], timeoutMs: spec.scriptTimeoutSec * 1000 });
     const submission = await sandbox.readFile('submission.csv').catch(() => null);
     const score: ScoreResult =

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { listTasks } from '../../activities/tasks/registry';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { COLLECT_PRESETS, CollectInput } from '../../core/collect-schema';
-import { failureMessage } from '../../core/failure-message';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { collectProgressQuery, type CollectResult } from '../../workflows/collect';
 import { connectClient, workflowUiUrl } from '../client';
 import { parseFlags } from '../flags';
+import { followWorkflow } from '../follow';
 import { progressBar } from '../progress-bar';
 
 export const describe = 'collect expert trajectories: collect [--config FILE | --preset demo|paper] [--tasks a,b] [--json]';
@@ -42,23 +42,17 @@ export async function runCollect(p: { input: CollectInput; json: boolean }): Pro
     const ui = workflowUiUrl({ namespace: client.options.namespace, workflowId });
     console.log(`collection ${workflowId} started\n  Temporal UI: ${ui}`);
     const bar = progressBar('episodes');
-    const result = handle.result();
-    let done = false;
-    result.finally(() => (done = true)).catch(() => undefined);
     const started = Date.now();
-    while (!done) {
-      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
-      const pr = await handle.query(collectProgressQuery).catch(() => undefined);
-      if (pr) bar.update(pr.done, pr.total, `${pr.stage}${pr.failed ? `, ${pr.failed} failed` : ''}`);
-    }
+    const r = await followWorkflow<CollectResult>({
+      handle,
+      ui,
+      poll: async () => {
+        const pr = await handle.query(collectProgressQuery);
+        bar.update(pr.done, pr.total, `${pr.stage}${pr.failed ? `, ${pr.failed} failed` : ''}`);
+      },
+    });
     bar.end();
-    let r: CollectResult;
-    try {
-      r = await result;
-    } catch (err) {
-      console.error(`collection failed: ${failureMessage(err)}\n  see ${ui}`);
-      return undefined;
-    }
+    if (!r) return undefined;
     const minutes = (Date.now() - started) / 60_000;
     if (p.json) console.log(JSON.stringify(r, null, 2));
     else {

@@ -25,14 +25,15 @@ function parseFlags(argv: string[]): Record<string, string | true> {
 export async function run(argv: string[]): Promise<number> {
   const usage = 'usage: mlagent ideas --task NAME [--k 10] [--seed 1] [--json]';
   let input;
+  let json;
   try {
     const flags = Flags.parse(parseFlags(argv));
     input = GenerateIdeasInput.parse({ task: flags.task, k: flags.k, seed: flags.seed });
+    json = flags.json === true;
   } catch (err) {
     console.error(`${usage}\nmlagent ideas: ${err instanceof z.ZodError ? z.prettifyError(err) : (err as Error).message}`);
     return 2;
   }
-  const json = argv.includes('--json');
   const act = createIdeaActivities();
   const proposed = await act.proposeIdeas(input);
   const embedded = await act.embedIdeas({ candidates: proposed.candidates });
