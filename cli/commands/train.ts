@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { ArtifactStore } from '../../activities/artifact-store';
+import { listTasks } from '../../activities/tasks/registry';
+import { COLLECT_PRESETS } from '../../core/collect-schema';
+import { PipelineInput } from '../../core/pipeline-schema';
+import { ORCHESTRATOR_QUEUE } from '../../core/queues';
+import { collectProgressQuery } from '../../workflows/collect';
+import type { PipelineResult } from '../../workflows/pipeline';
+import { connectClient, workflowUiUrl } from '../client';
+import { parseFlags } from '../flags';
+import { followWorkflow } from '../follow';
+import { progressBar } from '../progress-bar';
+import { writeReport } from '../report';
+
+export const describe = 'the training pipeline (ideas → expert trajectories → SFT): train [--preset demo|paper] [--tasks a,b]';
+
+const Flags = z.object({
+  preset: z.enum(['demo', 'paper']).default('demo'),
+  tasks: z.string().optional(),
+});
+
+/** SFT settings per preset: the demo trains the small CPU model briefly; the paper's recipe runs 2 epochs. */
+const SFT_PRESETS = {
+  demo: { epochs: 2, batchSize: 8, seqLen: 256, heldOutFraction: 0.1, checkpointEvery: 20 },
+  paper: { epochs: 2, batchSize: 8, seqLen: 1024, heldOutFraction: 0.05 },
+};
+
+export async function runTrain(p: { preset: 'demo' | 'paper'; tasks?: string[] }): Promise<{ result: PipelineResult; workflowId: string } | undefined> {
+  const tasks = p.tasks ?? listTasks().filter((t) => t.split === 'train').map((t) => t.name);
+  const input = PipelineInput.parse({ collect: { tasks, ...COLLECT_PRESETS[p.preset] }, sft: SFT_PRESETS[p.preset] }) as PipelineInput;
+  const { client, close } = await connectClient();
+  try {
+    const workflowId = `pipeline-${p.preset}-${Date.now()}`;
+    const handle = await client.workflow.start('trainPipeline', { taskQueue: ORCHESTRATOR_QUEUE, workflowId, args: [input] });
+    const ui = workflowUiUrl({ namespace: client.options.namespace, workflowId });
+    console.log(`pipeline ${workflowId} started (${tasks.length} tasks)\n  Temporal UI: ${ui}`);
+    const bar = progressBar('episodes');
+    const collect = client.workflow.getHandle(`${workflowId}/collect`);
+    const result = await followWorkflow<PipelineResult>({
+      handle,
+      ui,
+      poll: async () => {
+        const pr = await collect.query(collectProgressQuery);
+        bar.update(pr.done, pr.total, pr.stage === 'done' ? 'collected; SFT on the model worker…' : pr.stage);
+      },
+    });
+    bar.end();
+    return result && { result, workflowId };
+  } finally {
+    await close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(Flags, argv);
+  const out = await runTrain({ preset: flags.preset, tasks: flags.tasks?.split(',').map((t) => t.trim()) });
+  if (!out) return 1;
+  const { collect, sft } = out.result;
+  const store = new ArtifactStore();
+  console.log(`\nepisodes: ${collect.episodes.filter((e) => e.ok).length}/${collect.episodes.length} ok; states pool ${collect.counts.states}; SFT pairs ${collect.counts.sftPairs}`);
+  console.log(`SFT: ${sft.steps} steps, final loss ${sft.finalLoss.toFixed(4)}${sft.heldOutLoss ? `; held-out loss ${sft.heldOutLoss.before.toFixed(4)} → ${sft.heldOutLoss.after.toFixed(4)}` : ''}`);
+  console.log(`checkpoint: ${store.pathOf(sft.checkpoint)}`);
+  console.log(`report: ${await writeReport({ workflowId: out.workflowId, result: out.result })}`);
+  return 0;
+}
