@@ -5,6 +5,20 @@ import { DEFAULT_CPU_CONFIG, parseModelConfig } from '../../model/config';
 import { Qwen2Model } from '../../model/qwen2';
 import { Tokenizer } from '../../model/tokenizer';
 
+/** BPE statistics settle long before this; the cap keeps tokenizer training to seconds (no heartbeats meanwhile). */
+const TOKENIZER_CORPUS_CHARS = 4_000_000;
+
+function capChars(texts: string[], max: number): string[] {
+  const out: string[] = [];
+  let n = 0;
+  for (const t of texts) {
+    if (n >= max) break;
+    out.push(t.slice(0, max - n));
+    n += t.length;
+  }
+  return out;
+}
+
 /** A model and tokenizer from a checkpoint artifact, or a fresh one whose tokenizer is trained on `corpus`. */
 export async function loadOrInitPolicy(p: {
   store: ArtifactStore;
@@ -18,7 +32,7 @@ export async function loadOrInitPolicy(p: {
     const files = await getCheckpoint(p.store, p.base);
     return { ...modelFromFiles(files, `checkpoint ${p.base.sha256.slice(0, 12)}`), files };
   }
-  const tokenizer = Tokenizer.train({ texts: p.corpus, vocabSize: p.vocabSize });
+  const tokenizer = Tokenizer.train({ texts: capChars(p.corpus, TOKENIZER_CORPUS_CHARS), vocabSize: p.vocabSize });
   const config = parseModelConfig({ ...DEFAULT_CPU_CONFIG, ...p.modelConfig, vocab_size: tokenizer.vocabSize }, 'modelConfig');
   return { model: Qwen2Model.init(config, p.seed), tokenizer };
 }

@@ -94,8 +94,17 @@ export class ExecServer {
         this.buffered += c.toString('utf8');
         let nl: number;
         while ((nl = this.buffered.indexOf('\n')) >= 0) {
-          const msg = JSON.parse(this.buffered.slice(0, nl)) as Partial<ServerReply> & { ready?: boolean };
+          const line = this.buffered.slice(0, nl);
           this.buffered = this.buffered.slice(nl + 1);
+          let msg: Partial<ServerReply> & { ready?: boolean };
+          try {
+            msg = JSON.parse(line) as typeof msg;
+          } catch {
+            // Not the server talking (e.g. Docker's error when the container went away mid-start).
+            end(new Error(`unexpected output: ${line.slice(0, 300)}`));
+            this.stream.destroy();
+            return;
+          }
           if (msg.ready) {
             ready = true;
             this.idle();
@@ -111,7 +120,8 @@ export class ExecServer {
       const end = (err?: Error) => {
         if (this.closed) return;
         this.closed = true;
-        const why = new Error(`sandbox exec server ended${err ? ` (${err.message})` : ''}${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`);
+        const said = `${this.buffered}${this.stderrTail}`.trim().slice(-2000);
+        const why = new Error(`sandbox exec server ended${err ? ` (${err.message})` : ''}${said ? `: ${said}` : ''}`);
         for (const w of this.pending.values()) w.reject(why);
         this.pending.clear();
         if (!ready) reject(why);
