@@ -17,12 +17,11 @@ import { trainStep } from '../model/sft-trainer';
  * architecture in PyTorch on CPU (Debian's python3-torch) measured in the same run.
  */
 
-const SEQ = 256;
 /** Slow backends get smaller workloads so the run stays within minutes; tokens/s are comparable anyway. */
-const WORK: Record<BackendName, { batch: number; steps: number; genTokens: number; promptTokens: number }> = {
-  tensorflow: { batch: 8, steps: 3, genTokens: 256, promptTokens: 256 },
-  wasm: { batch: 2, steps: 1, genTokens: 64, promptTokens: 256 },
-  cpu: { batch: 1, steps: 1, genTokens: 4, promptTokens: 32 },
+const WORK: Record<BackendName, { batch: number; seq: number; steps: number; genTokens: number; promptTokens: number }> = {
+  tensorflow: { batch: 8, seq: 256, steps: 3, genTokens: 256, promptTokens: 256 },
+  wasm: { batch: 2, seq: 256, steps: 1, genTokens: 64, promptTokens: 256 },
+  cpu: { batch: 1, seq: 64, steps: 1, genTokens: 4, promptTokens: 32 },
 };
 
 function seconds<T>(f: () => T): [T, number] {
@@ -38,13 +37,13 @@ function benchBackend(b: BackendName, tokenizer: Tokenizer, text: string) {
   const model = Qwen2Model.init(DEFAULT_CPU_CONFIG, 0);
   const parameters = model.parameterCount();
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
-  const row = Array.from({ length: SEQ + 1 }, (_, i) => (i * 7919) % DEFAULT_CPU_CONFIG.vocab_size);
+  const row = Array.from({ length: w.seq + 1 }, (_, i) => (i * 7919) % DEFAULT_CPU_CONFIG.vocab_size);
   const batch = {
-    ids: Array.from({ length: w.batch }, () => row.slice(0, SEQ)),
+    ids: Array.from({ length: w.batch }, () => row.slice(0, w.seq)),
     targets: Array.from({ length: w.batch }, () => row.slice(1)),
-    weights: Array.from({ length: w.batch }, () => Array(SEQ).fill(1)),
-    segments: Array.from({ length: w.batch }, () => Array(SEQ).fill(1)),
-    positions: Array.from({ length: w.batch }, () => Array.from({ length: SEQ }, (_, i) => i)),
+    weights: Array.from({ length: w.batch }, () => Array(w.seq).fill(1)),
+    segments: Array.from({ length: w.batch }, () => Array(w.seq).fill(1)),
+    positions: Array.from({ length: w.batch }, () => Array.from({ length: w.seq }, (_, i) => i)),
   };
   trainStep({ model, optimizer, batch, lr: 1e-4, clipNorm: 1 }); // warm-up (kernel setup)
   const [, trainS] = seconds(() => { for (let i = 0; i < w.steps; i++) trainStep({ model, optimizer, batch, lr: 1e-4, clipNorm: 1 }); });
@@ -57,14 +56,16 @@ function benchBackend(b: BackendName, tokenizer: Tokenizer, text: string) {
   const uncached = gen(false);
   model.dispose();
   optimizer.dispose();
-  return { parameters, trainTokensPerS: (w.batch * SEQ * w.steps) / trainS, genTokensPerS: { cached, uncached }, kvSpeedup: cached / uncached, workload: { ...w, seq: SEQ } };
+  return { parameters, trainTokensPerS: (w.batch * w.seq * w.steps) / trainS, genTokensPerS: { cached, uncached }, kvSpeedup: cached / uncached, workload: w };
 }
 
+/** The same architecture and workload as the tensorflow backend's, in PyTorch on all cores. */
 function benchPytorch(): { tokens_per_s: number; peak_rss_mib: number; torch: string } | { error: string } {
+  const w = WORK.tensorflow;
   const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-bench-')), 'config.json');
   fs.writeFileSync(cfg, JSON.stringify(DEFAULT_CPU_CONFIG));
   try {
-    const out = execFileSync('/usr/bin/python3', [path.join(__dirname, '../model/reference/qwen2_ref.py'), 'bench', cfg, '8', String(SEQ), '3', String(os.cpus().length)], { encoding: 'utf8' });
+    const out = execFileSync('/usr/bin/python3', [path.join(__dirname, '../model/reference/qwen2_ref.py'), 'bench', cfg, ...[w.batch, w.seq, w.steps, os.cpus().length].map(String)], { encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop()!);
   } catch (err) {
     return { error: `PyTorch reference failed (needs Debian python3-torch: make setup): ${(err as Error).message.split('\n')[0]}` };

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { z } from 'zod';
+import { DEV_SERVER } from './dev-server';
 
 /** Production connection settings come from the environment; the defaults point at `mlagent dev up`. */
 const TemporalEnv = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('mlagent'),
   TEMPORAL_TLS_CERT: z.string().optional(),
   TEMPORAL_TLS_KEY: z.string().optional(),
@@ -30,7 +31,7 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
   }
   const useTls = Boolean(e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_SERVER_NAME);
   return {
-    address: e.TEMPORAL_ADDRESS,
+    address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${DEV_SERVER.port}`,
     namespace: e.TEMPORAL_NAMESPACE,
     tls: useTls
       ? {

@@ -1,7 +1,12 @@
 import path from 'node:path';
 import { ALL_SEARCH_ATTRIBUTES } from '../core/search-attributes';
 
-export const DEV_SERVER = { port: 7233, uiPort: 8233, namespace: 'mlagent' } as const;
+/** Ports of the local dev server; MLAGENT_DEV_PORT / MLAGENT_DEV_UI_PORT move them (a second stack, tests). */
+export const DEV_SERVER = {
+  port: Number(process.env.MLAGENT_DEV_PORT ?? 7233),
+  uiPort: Number(process.env.MLAGENT_DEV_UI_PORT ?? 8233),
+  namespace: 'mlagent',
+} as const;
 
 /**
  * Dynamic config the project relies on: workflow updates (used by the CLI to steer runs) and a
