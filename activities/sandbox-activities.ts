@@ -1,4 +1,4 @@
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Action } from '../core/actions';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { STARTER_SCRIPT, type StepKind } from '../core/episode-schema';
@@ -12,6 +12,9 @@ import { prepareTask } from './tasks/prepare';
 import { scoreSubmission } from './tasks/score';
 import { workspaceContentHash } from './workspace-hash';
 
+/** Activities heartbeat this often; the workflow's heartbeat timeout notices a dead worker within a few beats. */
+const HEARTBEAT_MS = 5_000;
+
 export interface OpenWorkspaceResult {
   containerId: string;
   /** This host's own queue: later actions on the container must run where the container lives. */
@@ -20,6 +23,8 @@ export interface OpenWorkspaceResult {
 }
 
 export interface RunActionResult {
+  /** The container now holding the workspace: a retried action runs in a fresh one restored from the state. */
+  containerId: string;
   observation: string;
   kind: StepKind;
   metricAfter: number | null;
@@ -59,25 +64,44 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       }
     },
 
-    async runAction(a: { containerId: string; task: string; action: Action; observationChars: number; scriptTimeoutSec?: number }): Promise<RunActionResult> {
+    /**
+     * One environment action. A retry (worker crash, lost heartbeat) may find the action half applied, so it
+     * starts over in a fresh container restored from the state's snapshot: re-running is then exact.
+     */
+    async runAction(a: {
+      containerId: string;
+      episodeId: string;
+      task: string;
+      action: Action;
+      state: ArtifactRef;
+      observationChars: number;
+      scriptTimeoutSec?: number;
+    }): Promise<RunActionResult> {
       const task = checkedTask(a.task);
-      const sandbox = await attach(a.containerId);
-      const outcome = await executeAction({ sandbox, action: a.action, scriptTimeoutSec: a.scriptTimeoutSec ?? task.scriptTimeoutSec });
-      let observation = outcome.observation;
-      let metricAfter: number | null = null;
-      if (outcome.submission) {
-        const scored = await scoreSubmission({ task: task.name, submission: outcome.submission });
-        if (scored.ok) metricAfter = scored.metric;
-        else observation += `\n(${SUBMISSION_FILE} could not be scored: ${scored.error})`;
+      let sandbox = await attach(a.containerId);
+      if (Context.current().info.attempt > 1) {
+        await sandbox.destroy();
+        sandbox = await Sandbox.create({ workspaceTar: await store.get(a.state), labels: { 'mlagent.episode': a.episodeId, 'mlagent.task': task.name } });
       }
-      return {
-        observation: truncateObservation(observation, a.observationChars),
-        kind: outcome.kind,
-        metricAfter,
-        workspaceChanged: outcome.workspaceChanged ?? false,
-        snapshotAfter: await snapshotOf(sandbox),
-        seconds: outcome.seconds,
-      };
+      return whileHeartbeating(async () => {
+        const outcome = await executeAction({ sandbox, action: a.action, scriptTimeoutSec: a.scriptTimeoutSec ?? task.scriptTimeoutSec });
+        let observation = outcome.observation;
+        let metricAfter: number | null = null;
+        if (outcome.submission) {
+          const scored = await scoreSubmission({ task: task.name, submission: outcome.submission });
+          if (scored.ok) metricAfter = scored.metric;
+          else observation += `\n(${SUBMISSION_FILE} could not be scored: ${scored.error})`;
+        }
+        return {
+          containerId: sandbox.id,
+          observation: truncateObservation(observation, a.observationChars),
+          kind: outcome.kind,
+          metricAfter,
+          workspaceChanged: outcome.workspaceChanged ?? false,
+          snapshotAfter: await snapshotOf(sandbox),
+          seconds: outcome.seconds,
+        };
+      });
     },
 
     /**
@@ -95,8 +119,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       }
       const sandbox = await Sandbox.create({ workspaceTar: tar, labels: { 'mlagent.evaluate': task.name } });
       try {
-        heartbeat();
-        const res = await sandbox.exec({ cmd: ['python3', STARTER_SCRIPT], timeoutMs: task.scriptTimeoutSec * 1000 });
+        const res = await whileHeartbeating(() => sandbox.exec({ cmd: ['python3', STARTER_SCRIPT], timeoutMs: task.scriptTimeoutSec * 1000 }));
         let result: { metric: number | null; error?: string };
         if (res.timedOut || res.oomKilled || res.exitCode !== 0) {
           result = { metric: null, error: res.timedOut ? 'timeout' : res.oomKilled ? 'out of memory' : `exit code ${res.exitCode}` };
@@ -120,6 +143,17 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
 }
 
 export type SandboxActivities = ReturnType<typeof createSandboxActivities>;
+
+/** Heartbeats while `fn` runs, so a worker that dies mid-run is noticed by the heartbeat timeout, not the run's. */
+async function whileHeartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(beat);
+  }
+}
 
 /** Unknown tasks are a caller error: retrying cannot help. */
 function checkedTask(name: string) {

@@ -1,4 +1,7 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
   type ActivityInterfaceFor,
   CancellationScope,
   defineQuery,
@@ -54,15 +57,12 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
   const progress: EpisodeProgress = { task: task.name, step: 0, maxSteps: input.limits.maxSteps, steps: [], done: false };
   setHandler(episodeProgressQuery, () => progress);
 
+  const actionTimeoutSec = (input.limits.scriptTimeoutSec ?? task.scriptTimeoutSec) + 120;
   const opened = await sandboxPool.openWorkspace.executeWithOptions(
     { taskQueue: SANDBOX_QUEUE, startToCloseTimeout: '10 minutes', summary: 'open workspace' },
     [{ task: task.name, episodeId }],
   );
-  const onHost = proxyActivities<SandboxActivities>({
-    taskQueue: opened.hostQueue,
-    startToCloseTimeout: `${(input.limits.scriptTimeoutSec ?? task.scriptTimeoutSec) + 120} seconds`,
-    retry: { maximumAttempts: 3 },
-  });
+  const ws: Workspace = { containerId: opened.containerId, onHost: hostActivities(opened.hostQueue, actionTimeoutSec) };
 
   const steps: CompactStep[] = [];
   const usage = { sandboxSeconds: 0, evaluations: { total: 0, cached: 0 } };
@@ -80,7 +80,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
       let record: CompactStep;
       try {
         record = await CancellationScope.withTimeout(remaining, () =>
-          runStep({ input, task, step, history, state, containerId: opened.containerId, onHost, usage }),
+          runStep({ input, task, step, history, state, ws, actionTimeoutSec, usage }),
         );
       } catch (err) {
         if (!isCancellation(err)) throw err;
@@ -107,10 +107,9 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     }
   } finally {
     // Runs even when the episode is cancelled, so no container outlives its episode.
-    await CancellationScope.nonCancellable(() => onHost.closeWorkspace.executeWithOptions(
-      { taskQueue: opened.hostQueue, startToCloseTimeout: '2 minutes', summary: 'close workspace' },
-      [{ containerId: opened.containerId }],
-    ));
+    await CancellationScope.nonCancellable(() =>
+      ws.onHost.closeWorkspace.executeWithOptions({ startToCloseTimeout: '2 minutes', summary: 'close workspace' }, [{ containerId: ws.containerId }]),
+    );
   }
   const trajectory = await orchestrator.writeTrajectory.executeWithOptions(
     { startToCloseTimeout: '2 minutes', summary: 'write trajectory' },
@@ -138,8 +137,8 @@ async function runStep(p: {
   step: number;
   history: HistoryEntry[];
   state: { snapshot: ArtifactRef; metric: number | null };
-  containerId: string;
-  onHost: ActivityInterfaceFor<SandboxActivities>;
+  ws: Workspace;
+  actionTimeoutSec: number;
   usage: { sandboxSeconds: number; evaluations: { total: number; cached: number } };
 }): Promise<CompactStep> {
   const { input, task, step, state } = p;
@@ -163,10 +162,19 @@ async function runStep(p: {
       seconds: (Date.now() - t0) / 1000,
     };
   }
-  const result = await p.onHost.runAction.executeWithOptions(
-    { summary: parsed.action.name },
-    [{ containerId: p.containerId, task: task.name, action: parsed.action, observationChars: input.limits.observationChars, scriptTimeoutSec: input.limits.scriptTimeoutSec }],
-  );
+  const result = await runActionRecovering({
+    ws: p.ws,
+    actionTimeoutSec: p.actionTimeoutSec,
+    summary: parsed.action.name,
+    args: {
+      episodeId: workflowInfo().workflowId,
+      task: task.name,
+      action: parsed.action,
+      state: state.snapshot,
+      observationChars: input.limits.observationChars,
+      scriptTimeoutSec: input.limits.scriptTimeoutSec,
+    },
+  });
   p.usage.sandboxSeconds += result.seconds;
   let metricAfter = result.metricAfter;
   if (result.workspaceChanged) {
@@ -197,6 +205,54 @@ async function runStep(p: {
     snapshotAfter: result.snapshotAfter,
     seconds: (Date.now() - t0) / 1000,
   };
+}
+
+/** Where the episode's workspace lives now; it moves when its container or host is lost. */
+interface Workspace {
+  containerId: string;
+  onHost: ActivityInterfaceFor<SandboxActivities>;
+}
+
+/**
+ * Activities on the host that holds the container. A dead worker is noticed by the heartbeat timeout (the
+ * retry restores the state in a fresh container); a dead host by the schedule-to-start timeout.
+ */
+function hostActivities(hostQueue: string, actionTimeoutSec: number): ActivityInterfaceFor<SandboxActivities> {
+  return proxyActivities<SandboxActivities>({
+    taskQueue: hostQueue,
+    startToCloseTimeout: `${actionTimeoutSec} seconds`,
+    scheduleToStartTimeout: '5 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumAttempts: 3 },
+  });
+}
+
+type RunActionArgs = Omit<Parameters<SandboxActivities['runAction']>[0], 'containerId'>;
+
+/** Runs the action; if its container or host is gone, reopens the state on any sandbox host and runs it there. */
+async function runActionRecovering(p: { ws: Workspace; actionTimeoutSec: number; summary: string; args: RunActionArgs }) {
+  for (let reopened = 0; ; reopened++) {
+    try {
+      const result = await p.ws.onHost.runAction.executeWithOptions({ summary: p.summary }, [{ ...p.args, containerId: p.ws.containerId }]);
+      p.ws.containerId = result.containerId;
+      return result;
+    } catch (err) {
+      if (reopened >= 2 || !workspaceLost(err)) throw err;
+      const again = await sandboxPool.openWorkspace.executeWithOptions(
+        { startToCloseTimeout: '10 minutes', summary: 'reopen workspace from the last state' },
+        [{ task: p.args.task, episodeId: p.args.episodeId, snapshot: p.args.state }],
+      );
+      p.ws.containerId = again.containerId;
+      p.ws.onHost = hostActivities(again.hostQueue, p.actionTimeoutSec);
+    }
+  }
+}
+
+function workspaceLost(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) return cause.type === 'SandboxGone';
+  return cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START';
 }
 
 /** m_t moves when the code changed (its evaluation, even a failed one) or when a run was scored. */

@@ -44,46 +44,49 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     seed: input.seed,
   });
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: input.weightDecay });
-  let state: TrainerState = { step: 0, curve: [] };
-  if (resumeFrom && files) {
-    state = TrainerState.parse(JSON.parse(files.get('trainer_state.json')?.toString('utf8') ?? 'null'));
-    optimizer.load(decodeSafetensors(files.get('optimizer.safetensors') ?? Buffer.alloc(0), 'optimizer.safetensors').tensors, state.step);
-    log(`resuming from the step-${state.step} checkpoint (attempt ${ctx.info.attempt})`);
+  try {
+    let state: TrainerState = { step: 0, curve: [] };
+    if (resumeFrom && files) {
+      state = TrainerState.parse(JSON.parse(files.get('trainer_state.json')?.toString('utf8') ?? 'null'));
+      optimizer.load(decodeSafetensors(files.get('optimizer.safetensors') ?? Buffer.alloc(0), 'optimizer.safetensors').tensors, state.step);
+      log(`resuming from the step-${state.step} checkpoint (attempt ${ctx.info.attempt})`);
+    }
+    const { curve, step: startStep } = state;
+
+    const maxLen = Math.min(input.seqLen, model.config.max_position_embeddings);
+    const pack = (exs: typeof examples) => packExamples(exs.map((e) => tokenizeExample(tokenizer, e, maxLen)), maxLen);
+    const rows = pack(train);
+    const heldRows = nHeld ? pack(heldOut) : [];
+    const total = input.epochs * stepsPerEpoch(rows.length, input.batchSize);
+    log(`${train.length} examples in ${rows.length} packed rows of ${maxLen}; ${total} steps, ${model.parameterCount()} parameters`);
+    const before = heldRows.length ? (state.heldOutBefore ?? evalLoss(model, heldRows, input.batchSize)) : undefined;
+
+    let lastCheckpoint = resumeFrom;
+    const saveTrainingCheckpoint = async (step: number) => {
+      const files = checkpointFiles(model, tokenizer);
+      files.set('optimizer.safetensors', encodeSafetensors(optimizer.state()));
+      files.set('trainer_state.json', Buffer.from(JSON.stringify({ step, curve, heldOutBefore: before } satisfies TrainerState)));
+      return putCheckpoint(store, files);
+    };
+    await trainLoop({
+      model, optimizer, rows, startStep, attempt: ctx.info.attempt,
+      hyper: input,
+      afterStep: async (rec) => {
+        curve.push(rec);
+        if (rec.step % input.checkpointEvery === 0 && rec.step < total) lastCheckpoint = await saveTrainingCheckpoint(rec.step);
+        ctx.heartbeat({ step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint } satisfies SftHeartbeat);
+        log(`step ${rec.step}/${total} loss ${rec.loss.toFixed(4)} lr ${rec.lr.toExponential(2)}`);
+        await new Promise((r) => setImmediate(r));
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+      },
+    });
+    const after = heldRows.length ? evalLoss(model, heldRows, input.batchSize) : undefined;
+    const checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
+    const heldOutLoss = before !== undefined && after !== undefined ? { before, after } : undefined;
+    const lossCurve = await store.putJson({ steps: curve, heldOutLoss }, 'sft-loss-curve');
+    return { checkpoint, lossCurve, steps: total, finalLoss: curve[curve.length - 1]?.loss ?? NaN, resumedFromStep: startStep, heldOutLoss };
+  } finally {
+    model.dispose();
+    optimizer.dispose();
   }
-  const { curve, step: startStep } = state;
-
-  const maxLen = Math.min(input.seqLen, model.config.max_position_embeddings);
-  const pack = (exs: typeof examples) => packExamples(exs.map((e) => tokenizeExample(tokenizer, e, maxLen)), maxLen);
-  const rows = pack(train);
-  const heldRows = nHeld ? pack(heldOut) : [];
-  const total = input.epochs * stepsPerEpoch(rows.length, input.batchSize);
-  log(`${train.length} examples in ${rows.length} packed rows of ${maxLen}; ${total} steps, ${model.parameterCount()} parameters`);
-  const before = heldRows.length ? (state.heldOutBefore ?? evalLoss(model, heldRows, input.batchSize)) : undefined;
-
-  let lastCheckpoint = resumeFrom;
-  const saveTrainingCheckpoint = async (step: number) => {
-    const files = checkpointFiles(model, tokenizer);
-    files.set('optimizer.safetensors', encodeSafetensors(optimizer.state()));
-    files.set('trainer_state.json', Buffer.from(JSON.stringify({ step, curve, heldOutBefore: before } satisfies TrainerState)));
-    return putCheckpoint(store, files);
-  };
-  await trainLoop({
-    model, optimizer, rows, startStep, attempt: ctx.info.attempt,
-    hyper: input,
-    afterStep: async (rec) => {
-      curve.push(rec);
-      if (rec.step % input.checkpointEvery === 0 && rec.step < total) lastCheckpoint = await saveTrainingCheckpoint(rec.step);
-      ctx.heartbeat({ step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint } satisfies SftHeartbeat);
-      log(`step ${rec.step}/${total} loss ${rec.loss.toFixed(4)} lr ${rec.lr.toExponential(2)}`);
-      await new Promise((r) => setImmediate(r));
-      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
-    },
-  });
-  const after = heldRows.length ? evalLoss(model, heldRows, input.batchSize) : undefined;
-  const checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
-  const heldOutLoss = before !== undefined && after !== undefined ? { before, after } : undefined;
-  const lossCurve = await store.putJson({ steps: curve, heldOutLoss }, 'sft-loss-curve');
-  model.dispose();
-  optimizer.dispose();
-  return { checkpoint, lossCurve, steps: total, finalLoss: curve[curve.length - 1]?.loss ?? NaN, resumedFromStep: startStep, heldOutLoss };
 }
