@@ -12,7 +12,7 @@ import { Tokenizer } from '../model/tokenizer';
 import { trainStep } from '../model/sft-trainer';
 
 /**
- * `mlagent bench model [--json]`: the default CPU config's training tokens/s (forward, backward, clipping,
+ * `mlagent bench model [--json] [--backend NAME]`: the default CPU config's training tokens/s (forward, backward, clipping,
  * AdamW) and generation tokens/s with and without the KV cache on every available backend, against the same
  * architecture in PyTorch on CPU (Debian's python3-torch) measured in the same run.
  */
@@ -78,7 +78,9 @@ export async function run(argv: string[]): Promise<number> {
   const corpus = ['../shared/DESIGN.md', 'model/qwen2.ts', 'model/layers.ts', 'model/generate.ts'].map((f) => path.join(__dirname, '..', f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8'));
   const tokenizer = Tokenizer.train({ texts: corpus, vocabSize: DEFAULT_CPU_CONFIG.vocab_size });
   const text = corpus.join('\n');
-  const backends = await availableBackends();
+  const only = argv.indexOf('--backend');
+  const backends = (await availableBackends()).filter((b) => only < 0 || b === argv[only + 1]);
+  if (backends.length === 0) { console.error(`--backend ${argv[only + 1]} is not available here`); return 2; }
   say(`model bench: default CPU config (${JSON.stringify({ hidden: DEFAULT_CPU_CONFIG.hidden_size, layers: DEFAULT_CPU_CONFIG.num_hidden_layers, heads: DEFAULT_CPU_CONFIG.num_attention_heads, kvHeads: DEFAULT_CPU_CONFIG.num_key_value_heads, vocab: DEFAULT_CPU_CONFIG.vocab_size })}; prompt tokenizer ${tokenizer.vocabSize} tokens), backends: ${backends.join(', ')}, ${os.cpus().length} cores`);
   const results: Record<string, ReturnType<typeof benchBackend>> = {};
   for (const b of backends) {

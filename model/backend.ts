@@ -36,6 +36,8 @@ export async function useBackend(name: BackendName): Promise<void> {
   if (why !== undefined) throw new Error(`tfjs backend '${name}' unavailable: ${why}`);
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialise`);
   await tf.ready();
+  // skips tfjs' per-op correctness checks: decoding one token is ~200 small ops, so their cost shows
+  tf.enableProdMode();
 }
 
 let chosen: Promise<BackendName> | undefined;

@@ -28,12 +28,13 @@ export function mm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return onWasm() ? matMulExplicitT(a, b) : tf.matMul(a, b);
 }
 
-/** x [..., in] · w [in, out] (+ b). */
+/**
+ * x [N, in] · w [in, out] (+ b). The model keeps its residual stream 2-D so no reshapes surround each
+ * projection: at one token per step the per-op overhead, not arithmetic, bounds decoding speed.
+ */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  const lead = x.shape.slice(0, -1);
-  let y = mm(x.reshape([-1, x.shape[x.rank - 1]!]), w);
-  if (b) y = y.add(b);
-  return y.reshape([...lead, w.shape[1]!]);
+  if (onWasm()) return b ? mm(x, w).add(b) : mm(x, w);
+  return tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b });
 }
 
 /** Float one-hot rows (wasm's OneHot ignores a float dtype and writes integers, so cast instead). */
@@ -41,11 +42,14 @@ export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
   return tf.oneHot(ids, depth).cast('float32');
 }
 
+/** x [N, in] · wᵀ for a weight stored [out, in] (the tied output head is the embedding table). */
+export function linearTransposed(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  return onWasm() ? mm(x, w.transpose()) : tf.matMul(x, w, false, true);
+}
+
 /** Token embedding; wasm has no gradient for gather, so there it is a one-hot matmul. */
-export function embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor {
-  if (!onWasm()) return tf.gather(table, ids);
-  const flat = ids.reshape([-1]);
-  return mm(oneHotFloat(flat, table.shape[0]!), table).reshape([...ids.shape, table.shape[1]!]);
+export function embed(ids: tf.Tensor1D, table: tf.Tensor): tf.Tensor {
+  return onWasm() ? mm(oneHotFloat(ids, table.shape[0]!), table) : tf.gather(table, ids);
 }
 
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
@@ -84,7 +88,8 @@ export interface AttentionWeights {
 }
 
 export interface AttentionInput {
-  x: tf.Tensor; // [B, T, H]
+  x: tf.Tensor; // [B·T, H]
+  batch: number;
   w: AttentionWeights;
   heads: number;
   kvHeads: number;
@@ -99,23 +104,24 @@ export interface AttentionInput {
  * queries are regrouped to [B, kvHeads, rep·T, D] instead of repeating keys and values.
  */
 export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; v: tf.Tensor } {
-  const { x, w, heads, kvHeads, cos, sin, mask, past } = inp;
-  const [B, T, H] = x.shape as [number, number, number];
+  const { x, w, heads, kvHeads, cos, sin, mask, past, batch: B } = inp;
+  const [N, H] = x.shape as [number, number];
+  const T = N / B;
   const D = H / heads;
   const rep = heads / kvHeads;
-  const split = (t: tf.Tensor, n: number) => t.reshape([B, T, n, D]).transpose([0, 2, 1, 3]);
-  const q = applyRope(split(linear(x, w.wq, w.bq), heads), cos, sin);
-  let k = applyRope(split(linear(x, w.wk, w.bk), kvHeads), cos, sin);
-  let v = split(linear(x, w.wv, w.bv), kvHeads);
-  if (past) {
-    k = tf.concat([past.k, k], 2);
-    v = tf.concat([past.v, v], 2);
-  }
+  // one projection and one rotary pass for q, k and v together: fewer ops per decoded token
+  const qkv = linear(x, tf.concat([w.wq, w.wk, w.wv], 1), tf.concat([w.bq, w.bk, w.bv], 0))
+    .reshape([B, T, heads + 2 * kvHeads, D])
+    .transpose([0, 2, 1, 3]);
+  const [qk, vNew] = tf.split(qkv, [heads + kvHeads, kvHeads], 1);
+  const [q, kNew] = tf.split(applyRope(qk, cos, sin), [heads, kvHeads], 1);
+  const k = past ? tf.concat([past.k, kNew], 2) : kNew;
+  const v = past ? tf.concat([past.v, vNew], 2) : vNew;
   const S = k.shape[2]!;
   const kT = k.transpose([0, 1, 3, 2]);
   const scores = mm(q.reshape([B, kvHeads, rep * T, D]), kT).mul(1 / Math.sqrt(D));
   const probs = mask ? tf.softmax(scores.reshape([B, kvHeads, rep, T, S]).add(mask), -1).reshape([B, kvHeads, rep * T, S]) : tf.softmax(scores, -1);
-  const ctx = mm(probs, v).reshape([B, heads, T, D]).transpose([0, 2, 1, 3]).reshape([B, T, H]);
+  const ctx = mm(probs, v).reshape([B, heads, T, D]).transpose([0, 2, 1, 3]).reshape([N, H]);
   return { out: linear(ctx, w.wo), k, v };
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelConfig, headDim } from './config';
-import { attention, embed, linear, rmsNorm, ropeTables, swiglu } from './layers';
+import { attention, embed, linear, linearTransposed, rmsNorm, ropeTables, swiglu } from './layers';
 import { normalArray, rng } from './random';
 
 /** Hugging Face layout stores linear weights [out, in]; we keep [in, out] and transpose at the file boundary. */
@@ -103,7 +103,7 @@ export class Qwen2Model {
     const { cos, sin } = ropeTables({ positions: Int32Array.from(inp.positions.flat()), batch: B, len: T, headDim: headDim(c), theta: c.rope_theta });
     // a single-token step with no padding attends everywhere: skip the mask (fewer ops per decoded token)
     const maskT = masked ? tf.tensor(mask, [B, 1, 1, T, S]) : undefined;
-    let x = embed(tf.tensor2d(inp.ids, [B, T], 'int32'), this.p('model.embed_tokens.weight'));
+    let x = embed(tf.tensor1d(inp.ids.flat(), 'int32'), this.p('model.embed_tokens.weight')); // [B·T, H]
     const next: KVCache = { k: [], v: [], segments: segK };
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const q = (n: string) => this.p(`model.layers.${l}.${n}`);
@@ -115,6 +115,7 @@ export class Qwen2Model {
           wv: q('self_attn.v_proj.weight'), bv: q('self_attn.v_proj.bias'),
           wo: q('self_attn.o_proj.weight'),
         },
+        batch: B,
         heads: c.num_attention_heads,
         kvHeads: c.num_key_value_heads,
         cos, sin, mask: maskT,
@@ -125,19 +126,22 @@ export class Qwen2Model {
       x = x.add(a.out);
       x = x.add(swiglu(rmsNorm(x, q('post_attention_layernorm.weight'), c.rms_norm_eps), q('mlp.gate_proj.weight'), q('mlp.up_proj.weight'), q('mlp.down_proj.weight')));
     }
-    const hidden = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps);
+    const hidden = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps).reshape([B, T, c.hidden_size]);
     return { hidden, cache: past || inp.useCache ? next : undefined };
   }
 
-  /** Vocabulary logits [B, T, V] (tied head: the embedding table transposed). */
+  /** Vocabulary logits [B, T, V] of hidden states [B, T, H] (tied head: the embedding table transposed). */
   logits(hidden: tf.Tensor): tf.Tensor {
-    const head = this.config.tie_word_embeddings ? this.p('model.embed_tokens.weight').transpose() : this.p('lm_head.weight');
-    return linear(hidden, head);
+    const [B, T, H] = hidden.shape as [number, number, number];
+    const h = hidden.reshape([B * T, H]);
+    const logits = this.config.tie_word_embeddings ? linearTransposed(h, this.p('model.embed_tokens.weight')) : linear(h, this.p('lm_head.weight'));
+    return logits.reshape([B, T, -1]);
   }
 
   /** Critic values [B, T]. */
   values(hidden: tf.Tensor): tf.Tensor {
-    return linear(hidden, this.p('value_head.weight'), this.p('value_head.bias')).squeeze([2]);
+    const [B, T, H] = hidden.shape as [number, number, number];
+    return linear(hidden.reshape([B * T, H]), this.p('value_head.weight'), this.p('value_head.bias')).reshape([B, T]);
   }
 
   dispose(): void {

@@ -68,43 +68,34 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
   const usage = { sandboxSeconds: 0, evaluations: { total: 0, cached: 0 } };
   let endReason: EpisodeSummary['endReason'] = 'max_steps';
   try {
-    const deadline = Date.now() + input.limits.maxMinutes * 60_000;
     let state = { snapshot: opened.snapshot, metric: task.mInit as number | null };
     const history: HistoryEntry[] = [];
-    for (let step = 0; step < input.limits.maxSteps; step++) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        endReason = 'time_limit';
-        break;
+    // One timer for the whole episode: when it fires, the step in flight is cancelled and the episode ends.
+    await CancellationScope.withTimeout(input.limits.maxMinutes * 60_000, async () => {
+      for (let step = 0; step < input.limits.maxSteps; step++) {
+        const record = await runStep({ input, task, step, history, state, ws, actionTimeoutSec, usage });
+        steps.push(record);
+        history.push({ response: record.response, observation: record.observation });
+        state = { snapshot: record.snapshotAfter, metric: nextMetric(record, state.metric) };
+        progress.step = step + 1;
+        progress.steps.push({
+          step: record.step,
+          action: record.action?.name ?? 'invalid',
+          kind: record.kind,
+          reward: record.reward,
+          metric: state.metric,
+          seconds: record.seconds,
+        });
+        setCurrentDetails(detailsMarkdown(task, progress));
+        if (record.action?.name === 'Final Answer') {
+          endReason = 'final_answer';
+          return;
+        }
       }
-      let record: CompactStep;
-      try {
-        record = await CancellationScope.withTimeout(remaining, () =>
-          runStep({ input, task, step, history, state, ws, actionTimeoutSec, usage }),
-        );
-      } catch (err) {
-        if (!isCancellation(err)) throw err;
-        endReason = 'time_limit';
-        break;
-      }
-      steps.push(record);
-      history.push({ response: record.response, observation: record.observation });
-      state = { snapshot: record.snapshotAfter, metric: nextMetric(record, state.metric) };
-      progress.step = step + 1;
-      progress.steps.push({
-        step: record.step,
-        action: record.action?.name ?? 'invalid',
-        kind: record.kind,
-        reward: record.reward,
-        metric: state.metric,
-        seconds: record.seconds,
-      });
-      setCurrentDetails(detailsMarkdown(task, progress));
-      if (record.action?.name === 'Final Answer') {
-        endReason = 'final_answer';
-        break;
-      }
-    }
+    }).catch((err: unknown) => {
+      if (!isCancellation(err)) throw err;
+      endReason = 'time_limit';
+    });
   } finally {
     // Runs even when the episode is cancelled, so no container outlives its episode.
     await CancellationScope.nonCancellable(() =>

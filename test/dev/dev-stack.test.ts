@@ -19,7 +19,7 @@ function freePort(): Promise<number> {
 
 test('mlagent dev up | status | down manages a real server and the three workers', { timeout: 300_000 }, async () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-dev-'));
-  const env = { ...process.env, MLAGENT_HOME: home, MLAGENT_DEV_PORT: String(await freePort()), MLAGENT_DEV_UI_PORT: String(await freePort()) };
+  const env: NodeJS.ProcessEnv = { ...process.env, MLAGENT_HOME: home, MLAGENT_DEV_PORT: String(await freePort()), MLAGENT_DEV_UI_PORT: String(await freePort()) };
   delete env.TEMPORAL_ADDRESS;
   const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 240_000 });
   try {

@@ -87,6 +87,17 @@ describe('runEpisode on a real dev server and the real Docker engine', () => {
     }
   });
 
+  test('the step counter and the episode timer end episodes, keeping what was done', async () => {
+    const counted = await (await start({ task: TASK, limits: { maxSteps: 2 } }, 'it-maxsteps')).result();
+    assert.equal(counted.endReason, 'max_steps');
+    assert.equal(counted.steps, 2);
+    const timed = await (await start({ task: TASK, limits: { maxMinutes: 0.001 } }, 'it-timelimit')).result();
+    assert.equal(timed.endReason, 'time_limit');
+    assert.ok(timed.steps < 15);
+    const left = await dockerClient().listContainers({ all: true, filters: { label: ['mlagent.task=co2'] } });
+    assert.equal(left.filter((c) => c.Labels['mlagent.episode']?.startsWith('it-timelimit')).length, 0, 'the timed-out episode removed its container');
+  });
+
   test('an unknown task fails at once with a clear, non-retryable error', async () => {
     const handle = await start({ task: 'no_such_task' }, 'it-unknown');
     const err = await handle.result().then(() => undefined, (e: unknown) => e);
