@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { bankIdeas } from '../../activities/ideas/idea-bank';
@@ -15,11 +14,9 @@ import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { failureMessage } from '../../core/failure-message';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { temporalCliPath } from '../helpers/temporal';
 
 /** The fastest real task of the suite keeps the test short; any task works. */
 const TASK = 'co2';
-const FIXTURE = path.join(__dirname, '../fixtures/histories/runEpisode.json');
 
 describe('runEpisode on a real dev server and the real Docker engine', () => {
   let stack: TestStack;
@@ -80,11 +77,6 @@ describe('runEpisode on a real dev server and the real Docker engine', () => {
 
     // The history replays deterministically against the current workflow code.
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, handle.workflowId);
-    if (process.env.MLAGENT_RECORD_HISTORIES) {
-      // The CLI's JSON is the canonical history export (what the UI downloads too).
-      const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', stack.env.address, '--namespace', stack.namespace, '--output', 'json']);
-      fs.writeFileSync(FIXTURE, json);
-    }
   });
 
   test('the step counter and the episode timer end episodes, keeping what was done', async () => {

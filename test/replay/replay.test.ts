@@ -7,18 +7,19 @@ import { Worker } from '@temporalio/worker';
 
 /**
  * Replays every recorded history under test/fixtures/histories against the current workflow code: a change
- * that would break running workflows (non-determinism) fails here. Record anew with MLAGENT_RECORD_HISTORIES=1.
+ * that would break running workflows (non-determinism) fails here. Record anew with scripts/record-histories.sh.
  */
 const DIR = path.join(__dirname, '../fixtures/histories');
-const EXPECTED = ['runEpisode'];
+const EXPECTED = ['runEpisode', 'generateIdeas', 'collectTrajectories', 'sft', 'trainPipeline'];
 
 for (const workflowType of EXPECTED) {
   test(`recorded ${workflowType} history replays deterministically`, async () => {
     const file = path.join(DIR, `${workflowType}.json`);
-    assert.ok(fs.existsSync(file), `missing ${file}: record it with MLAGENT_RECORD_HISTORIES=1 (see README)`);
+    assert.ok(fs.existsSync(file), `missing ${file}: record it with scripts/record-histories.sh`);
     const history = historyFromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     assert.equal(started?.workflowType?.name, workflowType);
-    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, `replay-${workflowType}`);
+    const ids = JSON.parse(fs.readFileSync(path.join(DIR, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, ids[workflowType]);
   });
 }

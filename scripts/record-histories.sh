@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Re-records the workflow histories the replay test uses: runs a one-task pipeline on the local dev stack
+# and exports each workflow's history (the CLI's JSON export). Run after an intentional workflow change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=test/fixtures/histories
+npx mlagent train --tasks co2 | tee /tmp/mlagent-record.log
+id=$(grep -o 'pipeline-demo-[0-9]*' /tmp/mlagent-record.log | head -1)
+# Replays must use the recorded workflow ids (child ids derive from them), so they are kept beside the histories.
+echo '{}' > "$out/workflow-ids.json"
+export_history() {
+  .venv/bin/temporal workflow show --namespace mlagent --workflow-id "$1" --output json > "$out/$2.json"
+  /usr/bin/python3 -c 'import json,sys; f=sys.argv[1]; d=json.load(open(f)); d[sys.argv[2]]=sys.argv[3]; json.dump(d, open(f,"w"), indent=1)' "$out/workflow-ids.json" "$2" "$1"
+  echo "recorded $2 from $1"
+}
+export_history "$id" trainPipeline
+export_history "$id/collect" collectTrajectories
+export_history "$id/collect/ideas/co2" generateIdeas
+export_history "$id/collect/episode/co2/0-0" runEpisode
+export_history "$id/sft" sft
