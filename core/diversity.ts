@@ -4,6 +4,8 @@
  * whose nearest already-chosen point is farthest away, ties going to the lowest index.
  */
 
+import { seededRandom } from './rng';
+
 /** Cosine distance 1 − cos(a, b); a zero vector has no direction, so it is at distance 1 from everything. */
 export function cosineDistance(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length) throw new Error(`cosineDistance: vectors differ in length (${a.length} vs ${b.length})`);
@@ -60,14 +62,3 @@ export function meanPairwiseDistance(vectors: readonly (readonly number[])[]): n
   return pairs === 0 ? 0 : sum / pairs;
 }
 
-/** mulberry32: a small, fast PRNG giving the same stream for the same 32-bit seed on every host. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

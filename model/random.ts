@@ -1,14 +1,5 @@
-/** Seeded PRNG (mulberry32) so initialisation and sampling are reproducible on every backend. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so initialisation and sampling are reproducible on every backend (one implementation: core/rng). */
+export { seededRandom as rng } from '../core/rng';
 
 export function normalArray(n: number, std: number, next: () => number): Float32Array {
   const out = new Float32Array(n);

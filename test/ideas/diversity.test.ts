@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cosineDistance, farthestPointSelection, meanPairwiseDistance, seededRandom } from '../../core/diversity';
+import { cosineDistance, farthestPointSelection, meanPairwiseDistance } from '../../core/diversity';
+import { seededRandom } from '../../core/rng';
 import { tfidfEmbed } from '../../core/tfidf';
 
 test('cosine distance: parallel 0, orthogonal 1, opposite 2, zero vector 1', () => {
