@@ -1,8 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { STARTER_SCRIPT, type AgentSpec, type HistoryEntry, type SeedIdea, type StepRecord } from '../core/episode-schema';
 import type { ArtifactRef } from '../core/artifact-ref';
+import type { LlmConfig, TokenUsage } from '../core/llm-schemas';
 import { ArtifactStore } from './artifact-store';
+import { llmExpertResponse } from './agents/llm-expert';
 import { scriptedExpertResponse } from './agents/scripted-expert';
+import { LlmClient, llmConfigFromEnv } from './llm/client';
 import { TaskBestStore } from './task-best';
 import { loadTask } from './tasks/registry';
 
@@ -20,10 +23,15 @@ export interface TaskInfo {
 /** Compact step as the workflow keeps it; the full state history is rebuilt when the trajectory is written. */
 export type CompactStep = Omit<StepRecord, 'state'> & { state: { snapshot: ArtifactRef; metric: number | null } };
 
-/** Light activities of the orchestrator queue: task metadata, the scripted agent, trajectory storage. */
-export function createOrchestratorActivities(p: { store?: ArtifactStore } = {}) {
+/**
+ * Light activities of the orchestrator queue: task metadata, the scripted and LLM agents, trajectory storage.
+ * `llm` (from the environment unless given; null = none) is the endpoint of the 'llm' agent.
+ */
+export function createOrchestratorActivities(p: { store?: ArtifactStore; llm?: LlmConfig | null } = {}) {
   const store = p.store ?? new ArtifactStore();
   const best = new TaskBestStore();
+  const llmConfig = p.llm === undefined ? llmConfigFromEnv() : (p.llm ?? undefined);
+  const llm = llmConfig?.model ? new LlmClient(llmConfig) : undefined;
   return {
     async taskInfo(a: { task: string }): Promise<TaskInfo> {
       let t;
@@ -44,9 +52,39 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore } = {}) 
       };
     },
 
-    async decideAction(a: { agent: AgentSpec; task: TaskInfo; step: number; history: HistoryEntry[]; seedIdeas: SeedIdea[]; seed: number }): Promise<{ response: string }> {
-      const { step, history, seedIdeas, seed } = a;
-      return { response: scriptedExpertResponse({ step, history, seedIdeas, seed, script: a.task.script, higherIsBetter: a.task.higherIsBetter }) };
+    /** The agent's response at a state; `usage` when an LLM answered (failed HTTP calls are retried as the activity). */
+    async decideAction(a: {
+      agent: AgentSpec;
+      task: TaskInfo;
+      step: number;
+      history: HistoryEntry[];
+      seedIdeas: SeedIdea[];
+      seed: number;
+    }): Promise<{ response: string; usage?: TokenUsage }> {
+      const { agent, step, history, seedIdeas, seed } = a;
+      switch (agent.kind) {
+        case 'scripted':
+          return { response: scriptedExpertResponse({ step, history, seedIdeas, seed, script: a.task.script, higherIsBetter: a.task.higherIsBetter }) };
+        case 'llm':
+          if (!llm) {
+            throw ApplicationFailure.nonRetryable(
+              `agent kind 'llm' needs an OpenAI-compatible chat endpoint: set MLAGENT_LLM_BASE_URL (e.g. http://host:8000/v1) and MLAGENT_LLM_MODEL for the orchestrator worker`,
+              'LlmNotConfigured',
+            );
+          }
+          return llmExpertResponse({
+            client: llm,
+            researchProblem: a.task.researchProblem,
+            seedIdeas,
+            history,
+            temperature: agent.temperature,
+            maxTokens: agent.maxTokens,
+            // Per episode seed and step, so a server that honours seeds can reproduce the episode.
+            seed: seed + step,
+          });
+        case 'policy':
+          throw ApplicationFailure.nonRetryable(`agent kind 'policy' is not served by decideAction (the policy runs on the model worker)`, 'AgentNotServed');
+      }
     },
 
     /** JSONL, one full StepRecord per line (state history included, so each line is a self-contained RL state). */

@@ -2,9 +2,11 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Action } from '../core/actions';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { STARTER_SCRIPT, type StepKind } from '../core/episode-schema';
+import type { LlmConfig, TokenUsage } from '../core/llm-schemas';
 import { truncateObservation } from '../core/truncate';
 import { ArtifactStore } from './artifact-store';
 import { executeAction, SUBMISSION_FILE } from './environment/execute-action';
+import { LlmClient, llmConfigFromEnv } from './llm/client';
 import { MetricCache } from './metric-cache';
 import { Sandbox } from './sandbox/sandbox';
 import { loadTask } from './tasks/registry';
@@ -31,6 +33,8 @@ export interface RunActionResult {
   workspaceChanged: boolean;
   snapshotAfter: ArtifactRef;
   seconds: number;
+  /** Token usage of LLM-backed actions (`Edit Script (AI)`, `Understand File`); absent when no LLM was called. */
+  usage?: TokenUsage[];
 }
 
 export interface EvaluateResult {
@@ -40,10 +44,15 @@ export interface EvaluateResult {
   seconds: number;
 }
 
-/** Sandbox-queue activities. `hostQueue` is the queue only this worker's host listens on. */
-export function createSandboxActivities(p: { hostQueue: string; store?: ArtifactStore; cache?: MetricCache }) {
+/**
+ * Sandbox-queue activities. `hostQueue` is the queue only this worker's host listens on. `llm` (from the
+ * environment unless given; null = none) is the chat model behind `Edit Script (AI)` and `Understand File`.
+ */
+export function createSandboxActivities(p: { hostQueue: string; store?: ArtifactStore; cache?: MetricCache; llm?: LlmConfig | null }) {
   const store = p.store ?? new ArtifactStore();
   const cache = p.cache ?? new MetricCache();
+  const llmConfig = p.llm === undefined ? llmConfigFromEnv() : (p.llm ?? undefined);
+  const llm = llmConfig?.model ? new LlmClient(llmConfig) : undefined;
 
   async function snapshotOf(sandbox: Sandbox): Promise<ArtifactRef> {
     return store.put(await sandbox.snapshot(), 'workspace-snapshot');
@@ -84,7 +93,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
         sandbox = await Sandbox.create({ workspaceTar: await store.get(a.state), labels: { 'mlagent.episode': a.episodeId, 'mlagent.task': task.name } });
       }
       return whileHeartbeating(async () => {
-        const outcome = await executeAction({ sandbox, action: a.action, scriptTimeoutSec: a.scriptTimeoutSec ?? task.scriptTimeoutSec });
+        const outcome = await executeAction({ sandbox, action: a.action, scriptTimeoutSec: a.scriptTimeoutSec ?? task.scriptTimeoutSec, llm });
         let observation = outcome.observation;
         let metricAfter: number | null = null;
         if (outcome.submission) {
@@ -100,6 +109,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
           workspaceChanged: outcome.workspaceChanged ?? false,
           snapshotAfter: await snapshotOf(sandbox),
           seconds: outcome.seconds,
+          ...(outcome.usage && { usage: outcome.usage }),
         };
       });
     },

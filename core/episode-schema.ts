@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact-ref';
+import { TokenUsage } from './llm-schemas';
 
 /** One idea injected into the agent's first prompt (ML-Agent's exploration enrichment). */
 export const SeedIdea = z.object({
@@ -15,6 +16,8 @@ export type SeedIdea = z.infer<typeof SeedIdea>;
 export const AgentSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('scripted') }),
   z.object({ kind: z.literal('policy'), checkpoint: ArtifactRef, temperature: z.number().min(0).default(0.7) }),
+  /** An OpenAI-compatible chat model (MLAGENT_LLM_BASE_URL / MLAGENT_LLM_MODEL) prompted MLAgentBench-style. */
+  z.object({ kind: z.literal('llm'), temperature: z.number().min(0).max(2).default(0.7), maxTokens: z.number().int().positive().optional() }),
 ]);
 export type AgentSpec = z.infer<typeof AgentSpec>;
 
@@ -58,6 +61,8 @@ export const StepRecord = z.object({
   snapshotAfter: ArtifactRef,
   startedAt: z.string(),
   seconds: z.number(),
+  /** Token usage of every LLM call the step made (the agent's decision, a coder edit, an LLM summary); absent when none. */
+  usage: z.array(TokenUsage).optional(),
 });
 export type StepRecord = z.infer<typeof StepRecord>;
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { TokenBatch, tokenLogProbs } from './lm-loss';
+import { Decoder } from './decode';
 import { KVCache, Qwen2Model, disposeCache } from './qwen2';
 import { rng } from './random';
 import { actionInputEnd } from './stop';
@@ -68,15 +69,23 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
   const out: Generation[] = encoded.map(() => ({ text: '', tokens: [], logprobs: [], stop: 'length' }));
   const done = new Array<boolean>(B).fill(false);
   let cache: KVCache | undefined;
+  // the prompt goes through `forward` (cache filled), each later token through the decoder's few-op step
+  const decoder = opt.useCache ? new Decoder(model) : undefined;
   let stepIds = ids, stepSegs = segs, stepPos = pos;
   for (let t = 0; t < opt.maxNewTokens && done.some((d) => !d); t++) {
     let segments: Int32Array[] = [];
     const [last, ...kv] = tf.tidy(() => {
-      const r = model.forward({ ids: stepIds, segments: stepSegs, positions: stepPos, cache, useCache: opt.useCache });
-      const T = stepIds[0].length;
-      const lastLogits = model.logits(r.hidden.slice([0, T - 1, 0], [B, 1, -1])).reshape([B, -1]);
-      segments = r.cache?.segments ?? [];
-      return [lastLogits, ...(r.cache?.k ?? []), ...(r.cache?.v ?? [])];
+      const input = { ids: stepIds, segments: stepSegs, positions: stepPos };
+      let lastLogits: tf.Tensor, next: KVCache | undefined;
+      if (decoder && cache) ({ logits: lastLogits, cache: next } = decoder.step({ ...input, cache }));
+      else {
+        const r = model.forward({ ...input, useCache: opt.useCache });
+        const T = stepIds[0].length;
+        lastLogits = model.logits(r.hidden.slice([0, T - 1, 0], [B, 1, -1])).reshape([B, -1]);
+        next = r.cache;
+      }
+      segments = next?.segments ?? [];
+      return [lastLogits, ...(next?.k ?? []), ...(next?.v ?? [])];
     });
     const L = model.config.num_hidden_layers;
     const newCache: KVCache | undefined = kv.length ? { k: kv.slice(0, L), v: kv.slice(L), segments } : undefined;
@@ -112,6 +121,7 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
     }
   }
   disposeCache(cache);
+  decoder?.dispose();
   for (const g of out) {
     g.text = tokenizer.decode(g.tokens);
     const end = g.stop === 'action_input' ? actionInputEnd(g.text) : undefined;

@@ -42,9 +42,12 @@ export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
   return tf.oneHot(ids, depth).cast('float32');
 }
 
-/** x [N, in] · wᵀ for a weight stored [out, in] (the tied output head is the embedding table). */
+/**
+ * x [..., N, in] · wᵀ over the last two dims, for w stored [..., out, in] (the tied output head is the embedding
+ * table; decoding multiplies queries by cached keys this way).
+ */
 export function linearTransposed(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
-  return onWasm() ? mm(x, w.transpose()) : tf.matMul(x, w, false, true);
+  return onWasm() ? mm(x, w.transpose([...Array(w.rank - 2).keys(), w.rank - 1, w.rank - 2])) : tf.matMul(x, w, false, true);
 }
 
 /** Token embedding; wasm has no gradient for gather, so there it is a one-hot matmul. */
@@ -52,28 +55,35 @@ export function embed(ids: tf.Tensor1D, table: tf.Tensor): tf.Tensor {
   return onWasm() ? mm(oneHotFloat(ids, table.shape[0]!), table) : tf.gather(table, ids);
 }
 
-export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+/** RMSNorm over the last axis; without `w` the weight is left to the caller (decoding folds it into the next projection). */
+export function rmsNorm(x: tf.Tensor, w: tf.Tensor | undefined, eps: number): tf.Tensor {
   const ms = x.square().mean(-1, true);
-  return x.mul(tf.rsqrt(ms.add(eps))).mul(w);
+  const normed = x.mul(tf.rsqrt(ms.add(eps)));
+  return w ? normed.mul(w) : normed;
 }
 
 /** Rotary cos/sin tables for integer positions [B, T] → each [B, 1, T, D] (HF layout: halves, not interleaved). */
 export function ropeTables(params: { positions: Int32Array; batch: number; len: number; headDim: number; theta: number }): { cos: tf.Tensor; sin: tf.Tensor } {
   const { positions, batch, len, headDim, theta } = params;
-  const half = headDim / 2;
   const cos = new Float32Array(batch * len * headDim);
   const sin = new Float32Array(batch * len * headDim);
-  const inv = Array.from({ length: half }, (_, i) => 1 / Math.pow(theta, (2 * i) / headDim));
-  for (let p = 0; p < batch * len; p++) {
+  const row = ropeRow(headDim, theta);
+  for (let p = 0; p < batch * len; p++) row(positions[p], cos.subarray(p * headDim, (p + 1) * headDim), sin.subarray(p * headDim, (p + 1) * headDim));
+  return { cos: tf.tensor4d(cos, [batch, 1, len, headDim]), sin: tf.tensor4d(sin, [batch, 1, len, headDim]) };
+}
+
+/** Writes the rotary cos/sin of one position (length headDim, both halves equal) into the given rows. */
+export function ropeRow(headDim: number, theta: number): (position: number, cos: Float32Array, sin: Float32Array) => void {
+  const half = headDim / 2;
+  const inv = Array.from({ length: half }, (_, i) => Math.fround(1 / Math.pow(theta, (2 * i) / headDim)));
+  return (position, cos, sin) => {
     for (let i = 0; i < half; i++) {
       // float32 product like the reference, so large positions match
-      const f = Math.fround(Math.fround(positions[p]) * Math.fround(inv[i]));
-      const c = Math.cos(f), s = Math.sin(f);
-      cos[p * headDim + i] = cos[p * headDim + half + i] = c;
-      sin[p * headDim + i] = sin[p * headDim + half + i] = s;
+      const f = Math.fround(Math.fround(position) * inv[i]);
+      cos[i] = cos[half + i] = Math.cos(f);
+      sin[i] = sin[half + i] = Math.sin(f);
     }
-  }
-  return { cos: tf.tensor4d(cos, [batch, 1, len, headDim]), sin: tf.tensor4d(sin, [batch, 1, len, headDim]) };
+  };
 }
 
 /** x [B, H, T, D]: x·cos + rotate_half(x)·sin. */

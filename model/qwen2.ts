@@ -88,21 +88,10 @@ export class Qwen2Model {
     const c = this.config;
     const B = inp.ids.length, T = inp.ids[0].length;
     const past = inp.cache;
-    const S = (past?.segments[0].length ?? 0) + T;
-    const segK = inp.segments.map((row, b) => Int32Array.from([...(past?.segments[b] ?? []), ...row]));
-    const mask = new Float32Array(B * T * S);
-    let masked = false;
-    for (let b = 0; b < B; b++)
-      for (let i = 0; i < T; i++) {
-        const sq = inp.segments[b][i];
-        for (let j = 0; j < S; j++) {
-          const allowed = sq !== 0 && segK[b][j] === sq && j <= S - T + i;
-          if (!allowed) { mask[(b * T + i) * S + j] = -1e9; masked = true; }
-        }
-      }
+    const { segK, mask } = attentionMask(inp.segments, past);
+    const S = segK[0].length;
     const { cos, sin } = ropeTables({ positions: Int32Array.from(inp.positions.flat()), batch: B, len: T, headDim: headDim(c), theta: c.rope_theta });
-    // a single-token step with no padding attends everywhere: skip the mask (fewer ops per decoded token)
-    const maskT = masked ? tf.tensor(mask, [B, 1, 1, T, S]) : undefined;
+    const maskT = mask ? tf.tensor(mask, [B, 1, 1, T, S]) : undefined;
     let x = embed(tf.tensor1d(inp.ids.flat(), 'int32'), this.p('model.embed_tokens.weight')); // [B·T, H]
     const next: KVCache = { k: [], v: [], segments: segK };
     for (let l = 0; l < c.num_hidden_layers; l++) {
@@ -147,6 +136,28 @@ export class Qwen2Model {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
   }
+}
+
+/**
+ * Segment ids of every key position (cached, then new) and the additive mask [B, T, S] of new queries over them:
+ * a query sees earlier-or-equal positions of its own non-zero segment. No mask when nothing is hidden (a
+ * single-token step without padding), which saves ops per decoded token.
+ */
+export function attentionMask(segments: number[][], past?: KVCache): { segK: Int32Array[]; mask?: Float32Array } {
+  const B = segments.length, T = segments[0].length;
+  const segK = segments.map((row, b) => Int32Array.from([...(past?.segments[b] ?? []), ...row]));
+  const S = segK[0].length;
+  const mask = new Float32Array(B * T * S);
+  let masked = false;
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < T; i++) {
+      const sq = segments[b][i];
+      for (let j = 0; j < S; j++) {
+        const allowed = sq !== 0 && segK[b][j] === sq && j <= S - T + i;
+        if (!allowed) { mask[(b * T + i) * S + j] = -1e9; masked = true; }
+      }
+    }
+  return { segK, mask: masked ? mask : undefined };
 }
 
 export function disposeCache(cache: KVCache | undefined): void {

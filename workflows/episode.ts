@@ -16,6 +16,7 @@ import type { OrchestratorActivities, CompactStep, TaskInfo } from '../activitie
 import type { SandboxActivities } from '../activities/sandbox-activities';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { EpisodeInput, type EpisodeConfig, type EpisodeSummary, type HistoryEntry } from '../core/episode-schema';
+import type { TokenUsage } from '../core/llm-schemas';
 import { parseResponse } from '../core/parse-response';
 import { SANDBOX_QUEUE } from '../core/queues';
 import { MLAGENT_STAGE, MLAGENT_TASK } from '../core/search-attributes';
@@ -135,15 +136,17 @@ async function runStep(p: {
   const { input, task, step, state } = p;
   const startedAt = new Date(Date.now()).toISOString();
   const t0 = Date.now();
-  const { response } = await orchestrator.decideAction.executeWithOptions(
+  const decided = await orchestrator.decideAction.executeWithOptions(
     { startToCloseTimeout: '10 minutes', summary: `agent decides step ${step + 1}` },
     [{ agent: input.agent, task, step, history: p.history, seedIdeas: input.seedIdeas, seed: input.seed }],
   );
+  const { response } = decided;
   const parsed = parseResponse(response);
   const base = { step, state, response, startedAt };
   if (!parsed.ok) {
     return {
       ...base,
+      ...tokenUsage(decided.usage),
       action: null,
       observation: `Invalid action: ${parsed.error}`,
       kind: 'invalid',
@@ -188,6 +191,7 @@ async function runStep(p: {
   });
   return {
     ...base,
+    ...tokenUsage(decided.usage, result.usage),
     action: parsed.action,
     observation: result.observation,
     kind: result.kind,
@@ -196,6 +200,12 @@ async function runStep(p: {
     snapshotAfter: result.snapshotAfter,
     seconds: (Date.now() - t0) / 1000,
   };
+}
+
+/** The step's LLM token usage (the decision's, then the action's), or nothing: scripted steps stay as they were. */
+function tokenUsage(decision: TokenUsage | undefined, action: TokenUsage[] = []): { usage?: TokenUsage[] } {
+  const usage = [...(decision ? [decision] : []), ...action];
+  return usage.length > 0 ? { usage } : {};
 }
 
 /** Where the episode's workspace lives now; it moves when its container or host is lost. */
@@ -248,7 +258,7 @@ function workspaceLost(err: unknown): boolean {
 
 /** m_t moves when the code changed (its evaluation, even a failed one) or when a run was scored. */
 function nextMetric(record: CompactStep, prev: number | null): number | null {
-  const changed = record.action?.name === 'Edit Script' || record.action?.name === 'Undo Edit Script';
+  const changed = record.action?.name === 'Edit Script' || record.action?.name === 'Edit Script (AI)' || record.action?.name === 'Undo Edit Script';
   if (changed && record.kind !== 'error') return record.metricAfter;
   return record.metricAfter ?? prev;
 }

@@ -2,8 +2,11 @@ import path from 'node:path';
 import type { Action } from '../../core/actions';
 import { applyEdits } from '../../core/apply-edits';
 import type { StepKind } from '../../core/episode-schema';
+import type { TokenUsage } from '../../core/llm-schemas';
+import { coderEdit } from '../agents/coder';
+import type { LlmClient } from '../llm/client';
 import type { Sandbox } from '../sandbox/sandbox';
-import { UNDERSTAND_FILE_PY } from './understand-file';
+import { llmAnswer, UNDERSTAND_FILE_PY } from './understand-file';
 
 export interface ActionOutcome {
   observation: string;
@@ -12,7 +15,17 @@ export interface ActionOutcome {
   submission?: Buffer;
   /** The workspace's code changed (edit or undo): its metric must be re-evaluated. */
   workspaceChanged?: boolean;
+  /** Token usage of the LLM calls the action made (coder, LLM summary); absent when it made none. */
+  usage?: TokenUsage[];
   seconds: number;
+}
+
+interface ActionParams {
+  sandbox: Sandbox;
+  action: Action;
+  scriptTimeoutSec: number;
+  /** The chat model for `Edit Script (AI)` and `Understand File`; without one they work offline or refuse. */
+  llm?: LlmClient;
 }
 
 /** Edit backups live in the workspace so that Undo survives snapshot/restore. */
@@ -26,18 +39,20 @@ class ActionError extends Error {}
  * Executes one parsed action in the episode's sandbox. Agent mistakes become an `error` outcome with a
  * message that tells the agent what went wrong; only infrastructure failures throw.
  */
-export async function executeAction(p: { sandbox: Sandbox; action: Action; scriptTimeoutSec: number }): Promise<ActionOutcome> {
+export async function executeAction(p: ActionParams): Promise<ActionOutcome> {
   const started = Date.now();
+  // Collected as calls are made, so an action that then fails still reports the tokens it spent.
+  const usage: TokenUsage[] = [];
+  const done = (r: Omit<ActionOutcome, 'seconds'>): ActionOutcome => ({ ...r, ...(usage.length > 0 && { usage }), seconds: (Date.now() - started) / 1000 });
   try {
-    const result = await dispatch(p);
-    return { ...result, seconds: (Date.now() - started) / 1000 };
+    return done(await dispatch(p, usage));
   } catch (err) {
-    if (err instanceof ActionError) return { observation: `Error: ${err.message}`, kind: 'error', seconds: (Date.now() - started) / 1000 };
+    if (err instanceof ActionError) return done({ observation: `Error: ${err.message}`, kind: 'error' });
     throw err;
   }
 }
 
-async function dispatch({ sandbox, action, scriptTimeoutSec }: { sandbox: Sandbox; action: Action; scriptTimeoutSec: number }): Promise<Omit<ActionOutcome, 'seconds'>> {
+async function dispatch({ sandbox, action, scriptTimeoutSec, llm }: ActionParams, usage: TokenUsage[]): Promise<Omit<ActionOutcome, 'seconds'>> {
   switch (action.name) {
     case 'List Files': {
       const dir = workspacePath(action.input.dir_path);
@@ -59,10 +74,13 @@ async function dispatch({ sandbox, action, scriptTimeoutSec }: { sandbox: Sandbo
     }
     case 'Understand File': {
       const file = workspacePath(action.input.file_name);
-      await readText(sandbox, file);
+      const content = await readText(sandbox, file);
       const res = await sandbox.exec({ cmd: ['python3', '-c', UNDERSTAND_FILE_PY, file, action.input.things_to_look_for], timeoutMs: 60_000 });
       if (res.exitCode !== 0) throw new ActionError(`could not summarise ${file}: ${res.stderr.trim().split('\n').pop() ?? ''}`);
-      return nonEdit(res.stdout);
+      if (!llm) return nonEdit(`${res.stdout.trimEnd()}\n(Offline structural summary: no LLM is configured to answer things_to_look_for.)`);
+      const answered = await llmAnswer({ client: llm, fileName: file, content, thingsToLookFor: action.input.things_to_look_for });
+      usage.push(answered.usage);
+      return nonEdit(`${res.stdout.trimEnd()}\n\nAnswer:\n${answered.answer}`);
     }
     case 'Edit Script': {
       const file = workspacePath(action.input.script_name);
@@ -73,8 +91,20 @@ async function dispatch({ sandbox, action, scriptTimeoutSec }: { sandbox: Sandbo
       await sandbox.writeFile(file, applied.text);
       return { kind: 'edit', workspaceChanged: true, observation: `The edited file is saved to ${file}. Here is the diff:\n${diff(before, applied.text)}` };
     }
-    case 'Edit Script (AI)':
-      throw new ActionError('"Edit Script (AI)" needs a coder LLM and none is configured (set MLAGENT_LLM_BASE_URL); use "Edit Script" with exact {old, new} edits');
+    case 'Edit Script (AI)': {
+      if (!llm) throw new ActionError('"Edit Script (AI)" needs a coder LLM and none is configured (set MLAGENT_LLM_BASE_URL); use "Edit Script" with exact {old, new} edits');
+      const file = workspacePath(action.input.script_name);
+      const saveAs = workspacePath(action.input.save_name);
+      const before = await readText(sandbox, file);
+      const edited = await coderEdit({ client: llm, scriptName: file, script: before, instruction: action.input.edit_instruction });
+      usage.push(edited.usage);
+      if (!edited.ok) throw new ActionError(`${saveAs} was not written: ${edited.error}`);
+      if (edited.code === before && saveAs === file) throw new ActionError(`the coder returned ${file} unchanged; nothing was written`);
+      const previous = await sandbox.readFile(saveAs).catch(() => undefined);
+      if (previous) await backup(sandbox, saveAs, previous.toString('utf8'));
+      await sandbox.writeFile(saveAs, edited.code);
+      return { kind: 'edit', workspaceChanged: true, observation: `The edited file is saved to ${saveAs}. Here is the diff against ${file}:\n${diff(before, edited.code)}` };
+    }
     case 'Undo Edit Script': {
       const file = workspacePath(action.input.script_name);
       const backups = await listBackups(sandbox, file);

@@ -1,7 +1,12 @@
+import type { TokenUsage } from '../../core/llm-schemas';
+import { truncateObservation } from '../../core/truncate';
+import type { LlmClient } from '../llm/client';
+
 /**
- * Offline `Understand File`: a structural summary computed inside the sandbox (no LLM):
+ * `Understand File`, offline part: a structural summary computed inside the sandbox (no LLM):
  * CSV → shape, columns, dtypes, missing values, head; Python → imports, functions, classes, top-level flow;
- * anything else → size, line count and head. The LLM-backed version replaces this when an endpoint is configured.
+ * anything else → size, line count and head. With an LLM configured, `llmAnswer` adds an answer to
+ * `things_to_look_for` over the file's content.
  */
 export const UNDERSTAND_FILE_PY = String.raw`
 import ast, json, os, sys
@@ -39,3 +44,18 @@ else:
     print(f"lines: {len(lines)}")
     print("\n".join(lines[:20]))
 `;
+
+/** The file content the LLM sees: long files keep their head and tail (a CSV's head is what matters). */
+const LLM_CONTENT_CHARS = 12_000;
+
+export async function llmAnswer(p: { client: LlmClient; fileName: string; content: string; thingsToLookFor: string }): Promise<{ answer: string; usage: TokenUsage }> {
+  const lookFor = p.thingsToLookFor.trim() || 'what the file contains and how it is structured';
+  const res = await p.client.chat({
+    messages: [
+      { role: 'system', content: 'You read files for a machine-learning engineer. Answer only from the file shown, concisely; cite line numbers or column names where they help; say so when the file does not contain what is asked.' },
+      { role: 'user', content: `File ${p.fileName}:\n${truncateObservation(p.content, LLM_CONTENT_CHARS)}\n\nLook for: ${lookFor}` },
+    ],
+    temperature: 0,
+  });
+  return { answer: res.content.trim(), usage: res.usage };
+}
