@@ -15,7 +15,13 @@ export type SeedIdea = z.infer<typeof SeedIdea>;
 
 export const AgentSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('scripted') }),
-  z.object({ kind: z.literal('policy'), checkpoint: ArtifactRef, temperature: z.number().min(0).default(0.7) }),
+  /** The trained policy (a checkpoint from `sft`), served by the model worker. */
+  z.object({
+    kind: z.literal('policy'),
+    checkpoint: ArtifactRef,
+    temperature: z.number().min(0).default(0.7),
+    maxNewTokens: z.number().int().positive().max(2048).default(256),
+  }),
   /** An OpenAI-compatible chat model (MLAGENT_LLM_BASE_URL / MLAGENT_LLM_MODEL) prompted MLAgentBench-style. */
   z.object({ kind: z.literal('llm'), temperature: z.number().min(0).max(2).default(0.7), maxTokens: z.number().int().positive().optional() }),
 ]);

@@ -13,18 +13,26 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OrchestratorActivities, CompactStep, TaskInfo } from '../activities/orchestrator-activities';
+import type * as modelActivities from '../activities/model';
 import type { SandboxActivities } from '../activities/sandbox-activities';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { EpisodeInput, type EpisodeConfig, type EpisodeSummary, type HistoryEntry } from '../core/episode-schema';
 import type { TokenUsage } from '../core/llm-schemas';
 import { parseResponse } from '../core/parse-response';
-import { SANDBOX_QUEUE } from '../core/queues';
+import { buildPrompt } from '../core/prompt';
+import { MODEL_QUEUE, SANDBOX_QUEUE } from '../core/queues';
 import { MLAGENT_STAGE, MLAGENT_TASK } from '../core/search-attributes';
 import { computeReward } from '../core/reward';
 import { parseWorkflowInput } from './validate-input';
 
 const orchestrator = proxyActivities<OrchestratorActivities>({
   startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5 },
+});
+/** The trained policy answers on the model worker's queue. */
+const model = proxyActivities<typeof modelActivities>({
+  taskQueue: MODEL_QUEUE,
+  startToCloseTimeout: '10 minutes',
   retry: { maximumAttempts: 5 },
 });
 const sandboxPool = proxyActivities<SandboxActivities>({
@@ -136,10 +144,21 @@ async function runStep(p: {
   const { input, task, step, state } = p;
   const startedAt = new Date(Date.now()).toISOString();
   const t0 = Date.now();
-  const decided = await orchestrator.decideAction.executeWithOptions(
-    { startToCloseTimeout: '10 minutes', summary: `agent decides step ${step + 1}` },
-    [{ agent: input.agent, task, step, history: p.history, seedIdeas: input.seedIdeas, seed: input.seed }],
-  );
+  const summary = `agent decides step ${step + 1}`;
+  const decided =
+    input.agent.kind === 'policy'
+      ? await model.policyAct.executeWithOptions({ summary }, [
+          {
+            checkpoint: input.agent.checkpoint,
+            prompt: buildPrompt({ researchProblem: task.researchProblem, seedIdeas: input.seedIdeas, history: p.history }),
+            temperature: input.agent.temperature,
+            maxNewTokens: input.agent.maxNewTokens,
+            seed: input.seed * 1000 + step,
+          },
+        ])
+      : await orchestrator.decideAction.executeWithOptions({ startToCloseTimeout: '10 minutes', summary }, [
+          { agent: input.agent, task, step, history: p.history, seedIdeas: input.seedIdeas, seed: input.seed },
+        ]);
   const { response } = decided;
   const parsed = parseResponse(response);
   const base = { step, state, response, startedAt };

@@ -1,2 +1,3 @@
 // Activities of the model worker (task queue mlagent-model).
 export { sftTrain } from './sft';
+export { policyAct } from './policy-act';
