@@ -8,8 +8,8 @@ type LayerWeights = {
   qkv: tf.Tensor;
   qkvBias: tf.Tensor;
   o: tf.Tensor;
-  /** [H, 2I]: gate then up. */
-  gateUp: tf.Tensor;
+  gate: tf.Tensor;
+  up: tf.Tensor;
   down: tf.Tensor;
 };
 
@@ -22,13 +22,12 @@ type LayerWeights = {
  *   queries already shaped [B, kvHeads, rep, D] and keys/values in the cache layout [B, kvHeads, 1, D];
  * - rotary embedding is folded in too: the weight also holds every column rotated by half (x ↦ [−x₂, x₁]), so
  *   x·cos + rotate_half(x)·sin is one multiply by a [cos | sin] row and a sum;
- * - gate and up are one matmul.
  * The copies are built per generation and disposed with it, since training changes the model's variables.
  * Rounding differs from `forward` only in the last bits (folded products).
  */
 export class Decoder {
   private readonly layers: LayerWeights[];
-  /** Final norm folded in: [V, H] when tied (used transposed), else [H, V]. */
+  /** [H, V], final norm folded in. */
   private readonly head: tf.Tensor;
   private readonly rope: (position: number, cos: Float32Array, sin: Float32Array) => void;
   private readonly kvHeads: number;
@@ -53,12 +52,13 @@ export class Decoder {
           qkv: tf.gather(wqkv, columns, 1).mul(scale).mul(column(q('input_layernorm.weight'))),
           qkvBias: tf.gather(bqkv, columns).mul(scale),
           o: q('self_attn.o_proj.weight').clone(),
-          gateUp: tf.concat([q('mlp.gate_proj.weight'), q('mlp.up_proj.weight')], 1).mul(column(q('post_attention_layernorm.weight'))),
+          gate: q('mlp.gate_proj.weight').mul(column(q('post_attention_layernorm.weight'))),
+          up: q('mlp.up_proj.weight').mul(column(q('post_attention_layernorm.weight'))),
           down: q('mlp.down_proj.weight').clone(),
         };
       });
       const norm = p('model.norm.weight');
-      const head = c.tie_word_embeddings ? p('model.embed_tokens.weight').mul(norm) : p('lm_head.weight').mul(column(norm));
+      const head = (c.tie_word_embeddings ? p('model.embed_tokens.weight').transpose() : p('lm_head.weight')).mul(column(norm));
       return { layers, head };
     }));
   }
@@ -121,11 +121,11 @@ export class Decoder {
       const scores = linearTransposed(q, keys); // [B, kvHeads, rep, S]
       const ctx = tf.matMul(tf.softmax(maskT ? scores.add(maskT) : scores, -1), values).reshape([B, c.hidden_size]);
       x = x.add(tf.matMul(ctx, w.o));
-      const [gate, up] = tf.split(tf.matMul(rmsNorm(x, undefined, eps), w.gateUp), 2, 1);
-      x = x.add(tf.matMul(gate.mul(tf.sigmoid(gate)).mul(up), w.down));
+      const h = rmsNorm(x, undefined, eps);
+      const gate = tf.matMul(h, w.gate);
+      x = x.add(tf.matMul(gate.mul(tf.sigmoid(gate)).mul(tf.matMul(h, w.up)), w.down));
     });
-    const h = rmsNorm(x, undefined, eps);
-    return { logits: c.tie_word_embeddings ? linearTransposed(h, this.head) : tf.matMul(h, this.head), cache: next };
+    return { logits: tf.matMul(rmsNorm(x, undefined, eps), this.head), cache: next };
   }
 
   dispose(): void {

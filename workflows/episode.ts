@@ -74,10 +74,11 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
   const ws: Workspace = { containerId: opened.containerId, onHost: hostActivities(opened.hostQueue, actionTimeoutSec) };
 
   const steps: CompactStep[] = [];
+  /** The workspace now: its latest snapshot and metric (m_t). */
+  let state: { snapshot: ArtifactRef; metric: number | null } = { snapshot: opened.snapshot, metric: task.mInit };
   const usage = { sandboxSeconds: 0, evaluations: { total: 0, cached: 0 } };
   let endReason: EpisodeSummary['endReason'] = 'max_steps';
   try {
-    let state = { snapshot: opened.snapshot, metric: task.mInit as number | null };
     const history: HistoryEntry[] = [];
     // One timer for the whole episode: when it fires, the step in flight is cancelled and the episode ends.
     await CancellationScope.withTimeout(input.limits.maxMinutes * 60_000, async () => {
@@ -124,7 +125,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     steps: steps.length,
     endReason,
     initialMetric: task.mInit,
-    finalMetric: steps.length ? (steps[steps.length - 1].state.metric ?? null) : task.mInit,
+    finalMetric: state.metric,
     bestMetric: metrics.reduce<number | null>((best, m) => (best === null || better(m, best) ? m : best), null),
     trajectory,
     ...usage,

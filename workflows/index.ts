@@ -4,3 +4,4 @@ export * from './sft';
 export * from './ideas';
 export * from './collect';
 export * from './pipeline';
+export * from './evaluate';
