@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-records the workflow histories the replay test uses: runs a one-task pipeline on the local dev stack
-# and exports each workflow's history (the CLI's JSON export). Run after an intentional workflow change.
+# and a one-task evaluation, and exports each workflow's history (the CLI's JSON export). Run after an intentional workflow change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=test/fixtures/histories
@@ -18,3 +18,5 @@ export_history "$id/collect" collectTrajectories
 export_history "$id/collect/ideas/co2" generateIdeas
 export_history "$id/collect/episode/co2/0-0" runEpisode
 export_history "$id/sft" sft
+npx mlagent evaluate --tasks nmes1988 --k 1 | tee /tmp/mlagent-record-eval.log
+export_history "$(grep -o 'evaluate-[0-9]*' /tmp/mlagent-record-eval.log | head -1)" evaluate
