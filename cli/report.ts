@@ -17,6 +17,14 @@ function relativeGain(p: { metric: number; mInit: number; higherIsBetter: boolea
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
+function evaluationSection(e: NonNullable<PipelineResult['evaluate']>): string {
+  return `<h2>Held-out evaluation</h2>
+<p>${Object.entries(e.agents).map(([n, a]) => `${n}: mean relative gain ${(a.meanRelativeGain * 100).toFixed(2)}% over ${a.tasks} task(s)`).join(' · ')}</p>
+<table><tr><th>agent</th><th>task</th><th>K</th><th>avg@K</th><th>best@K</th><th>m_init</th><th>relative gain</th></tr>
+${e.scores.map((s) => `<tr><td>${esc(s.agent)}</td><td>${esc(s.task)}</td><td>${s.metrics.length}</td><td>${+s.avgAtK.toFixed(5)}</td><td>${+s.bestAtK.toFixed(5)}</td><td>${+s.mInit.toFixed(5)}</td><td>${(s.relativeGain * 100).toFixed(1)}%</td></tr>`).join('\n')}
+</table>`;
+}
+
 /** Writes an HTML report (tables + inline SVG plots) of a pipeline run; returns its path. */
 export async function writeReport(p: { workflowId: string; result: PipelineResult; namespace?: string }): Promise<string> {
   const store = new ArtifactStore();
@@ -57,6 +65,7 @@ ${[...rewardsByKind].map(([k, v]) => `<tr><td>${k}</td><td>${v.length}</td><td>$
 <h2>Exploration-enriched SFT</h2>
 <p>${sft.steps} steps · final loss ${sft.finalLoss.toFixed(4)}${sft.heldOutLoss ? ` · held-out loss ${sft.heldOutLoss.before.toFixed(4)} → ${sft.heldOutLoss.after.toFixed(4)}` : ''} · checkpoint <code>${sft.checkpoint.sha256.slice(0, 16)}</code></p>
 ${lineChart({ points: curve.map((c) => [c.step, c.loss]), xLabel: 'step', yLabel: 'training loss' })}
+${p.result.evaluate ? evaluationSection(p.result.evaluate) : ''}
 </body></html>`;
   const file = path.join(mlagentHome(), 'reports', `${p.workflowId}.html`);
   fs.mkdirSync(path.dirname(file), { recursive: true });

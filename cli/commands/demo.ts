@@ -21,6 +21,9 @@ where to look:
   states pool     ${store.pathOf(collect.statesPool)}  (${collect.counts.states} states)
   SFT dataset     ${store.pathOf(collect.sft)}  (${collect.counts.sftPairs} pairs; ShareGPT: ${store.pathOf(collect.sharegpt)})
   checkpoint      ${store.pathOf(sft.checkpoint)}  (SFT loss ${sft.finalLoss.toFixed(3)})`);
+  for (const [name, a] of Object.entries(out.result.evaluate?.agents ?? {})) {
+    console.log(`  held-out        ${name}: mean relative gain ${(a.meanRelativeGain * 100).toFixed(2)}% (avg@K over the starter)`);
+  }
   console.log('\nstack:');
   for (const s of await devStatus()) console.log(`  ${s.healthy ? 'ok  ' : 'DOWN'} ${s.name.padEnd(13)} ${s.detail}`);
   console.log(`\nlogs: ${logFile('<part>')}\nstop the stack with: npx mlagent dev down`);

@@ -12,12 +12,19 @@ import { followWorkflow } from '../follow';
 import { progressBar } from '../progress-bar';
 import { writeReport } from '../report';
 
-export const describe = 'the training pipeline (ideas → expert trajectories → SFT): train [--preset demo|paper] [--tasks a,b]';
+export const describe = 'the training pipeline (ideas → expert trajectories → SFT → held-out evaluation): train [--preset demo|paper] [--tasks a,b] [--no-evaluate]';
 
 const Flags = z.object({
   preset: z.enum(['demo', 'paper']).default('demo'),
   tasks: z.string().optional(),
+  'no-evaluate': z.boolean().default(false),
 });
+
+/** Held-out evaluation per preset: the demo's is a quick look (2 tasks, K=1); the paper's is every held-out task, K=3. */
+const EVALUATE_PRESETS = {
+  demo: () => ({ tasks: ['satellite', 'nmes1988'], k: 1, limits: { maxSteps: 6 } }),
+  paper: () => ({ tasks: listTasks().filter((t) => t.split === 'heldout').map((t) => t.name), k: 3 }),
+};
 
 /** SFT settings per preset: the demo trains the small CPU model briefly; the paper's recipe runs 2 epochs. */
 const SFT_PRESETS = {
@@ -25,9 +32,13 @@ const SFT_PRESETS = {
   paper: { epochs: 2, batchSize: 8, seqLen: 1024, heldOutFraction: 0.05 },
 };
 
-export async function runTrain(p: { preset: 'demo' | 'paper'; tasks?: string[] }): Promise<{ result: PipelineResult; workflowId: string } | undefined> {
+export async function runTrain(p: { preset: 'demo' | 'paper'; tasks?: string[]; evaluate?: boolean }): Promise<{ result: PipelineResult; workflowId: string } | undefined> {
   const tasks = p.tasks ?? listTasks().filter((t) => t.split === 'train').map((t) => t.name);
-  const input = PipelineInput.parse({ collect: { tasks, ...COLLECT_PRESETS[p.preset] }, sft: SFT_PRESETS[p.preset] }) as PipelineInput;
+  const input = PipelineInput.parse({
+    collect: { tasks, ...COLLECT_PRESETS[p.preset] },
+    sft: SFT_PRESETS[p.preset],
+    ...(p.evaluate !== false && { evaluate: EVALUATE_PRESETS[p.preset]() }),
+  }) as PipelineInput;
   const { client, close } = await connectClient();
   try {
     const workflowId = `pipeline-${p.preset}-${Date.now()}`;
@@ -41,7 +52,7 @@ export async function runTrain(p: { preset: 'demo' | 'paper'; tasks?: string[] }
       ui,
       poll: async () => {
         const pr = await collect.query(collectProgressQuery);
-        bar.update(pr.done, pr.total, pr.stage === 'done' ? 'collected; SFT on the model worker…' : pr.stage);
+        bar.update(pr.done, pr.total, pr.stage === 'done' ? 'collected; SFT and evaluation…' : pr.stage);
       },
     });
     bar.end();
@@ -53,13 +64,14 @@ export async function runTrain(p: { preset: 'demo' | 'paper'; tasks?: string[] }
 
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(Flags, argv);
-  const out = await runTrain({ preset: flags.preset, tasks: flags.tasks?.split(',').map((t) => t.trim()) });
+  const out = await runTrain({ preset: flags.preset, tasks: flags.tasks?.split(',').map((t) => t.trim()), evaluate: !flags['no-evaluate'] });
   if (!out) return 1;
   const { collect, sft } = out.result;
   const store = new ArtifactStore();
   console.log(`\nepisodes: ${collect.episodes.filter((e) => e.ok).length}/${collect.episodes.length} ok; states pool ${collect.counts.states}; SFT pairs ${collect.counts.sftPairs}`);
   console.log(`SFT: ${sft.steps} steps, final loss ${sft.finalLoss.toFixed(4)}${sft.heldOutLoss ? `; held-out loss ${sft.heldOutLoss.before.toFixed(4)} → ${sft.heldOutLoss.after.toFixed(4)}` : ''}`);
-  console.log(`checkpoint: ${store.pathOf(sft.checkpoint)}`);
+  console.log(`checkpoint: ${store.pathOf(sft.checkpoint)} (sha256 ${sft.checkpoint.sha256})`);
+  for (const [name, a] of Object.entries(out.result.evaluate?.agents ?? {})) console.log(`held-out ${name}: mean relative gain ${(a.meanRelativeGain * 100).toFixed(2)}%`);
   console.log(`report: ${await writeReport({ workflowId: out.workflowId, result: out.result })}`);
   return 0;
 }
