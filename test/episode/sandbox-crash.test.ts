@@ -13,7 +13,7 @@ import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
 import { failureMessage } from '../../core/failure-message';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { createOrchestratorWorker } from '../../workers/orchestrator';
-import { startLocalTemporal } from '../helpers/temporal';
+import { startLocalTemporal } from '../../temporal-config/local-server';
 
 const TASK = 'co2';
 let env: TestWorkflowEnvironment;

@@ -2,7 +2,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createOrchestratorWorker } from '../../workers/orchestrator';
 import { createSandboxWorkers } from '../../workers/sandbox';
-import { startLocalTemporal } from './temporal';
+import { startLocalTemporal } from '../../temporal-config/local-server';
 
 /** A real dev server plus the orchestrator and sandbox workers in this process (the model worker is separate). */
 export interface TestStack {

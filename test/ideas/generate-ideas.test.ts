@@ -14,7 +14,7 @@ import { meanPairwiseDistance } from '../../core/diversity';
 import { seededRandom } from '../../core/rng';
 import { IdeaEmbeddings, IdeaSet, type GenerateIdeasInput } from '../../core/ideas';
 import type { generateIdeas } from '../../workflows/ideas';
-import { startLocalTemporal } from '../helpers/temporal';
+import { startLocalTemporal } from '../../temporal-config/local-server';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;

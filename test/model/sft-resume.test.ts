@@ -9,7 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { SftResult, StepRecord } from '../../model/sft-params';
-import { startLocalTemporal } from '../helpers/temporal';
+import { startLocalTemporal } from '../../temporal-config/local-server';
 import { REPO } from './fixtures';
 import { repoSftDataset, toJsonl } from './sft-dataset';
 
