@@ -1,8 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { runWorkerMain } from './run-worker';
 import * as activities from '../activities/model';
 import { MODEL_QUEUE } from '../core/queues';
 import { initBackend } from '../model/backend';
-import { temporalSettings } from '../temporal-config/connection';
 
 /** Model worker: activity-only (native tfjs and workflow threads do not mix), one per accelerator. */
 export async function createModelWorker(p: { connection: NativeConnection; namespace: string }): Promise<Worker> {
@@ -10,13 +10,4 @@ export async function createModelWorker(p: { connection: NativeConnection; names
   return Worker.create({ connection: p.connection, namespace: p.namespace, taskQueue: MODEL_QUEUE, activities, maxConcurrentActivityTaskExecutions: 1 });
 }
 
-if (require.main === module) {
-  const s = temporalSettings();
-  NativeConnection.connect({ address: s.address, tls: s.tls })
-    .then((connection) => createModelWorker({ connection, namespace: s.namespace }))
-    .then((worker) => worker.run())
-    .catch((err) => {
-      console.error(err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runWorkerMain('model', createModelWorker);

@@ -1,9 +1,9 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { runWorkerMain } from './run-worker';
 import { createDatasetActivities } from '../activities/dataset-activities';
 import { createIdeaActivities } from '../activities/ideas/activities';
 import { createOrchestratorActivities } from '../activities/orchestrator-activities';
 import { ORCHESTRATOR_QUEUE } from '../core/queues';
-import { temporalSettings } from '../temporal-config/connection';
 
 /** Orchestrator: every workflow plus the light activities (task metadata, agents, artifact writes). */
 export async function createOrchestratorWorker(p: { connection: NativeConnection; namespace: string }): Promise<Worker> {
@@ -16,13 +16,4 @@ export async function createOrchestratorWorker(p: { connection: NativeConnection
   });
 }
 
-if (require.main === module) {
-  const s = temporalSettings();
-  NativeConnection.connect({ address: s.address, tls: s.tls })
-    .then((connection) => createOrchestratorWorker({ connection, namespace: s.namespace }))
-    .then((worker) => worker.run())
-    .catch((err) => {
-      console.error(err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runWorkerMain('orchestrator', createOrchestratorWorker);

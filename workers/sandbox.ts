@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { runWorkerMain } from './run-worker';
 import { createSandboxActivities } from '../activities/sandbox-activities';
 import { SANDBOX_QUEUE, sandboxHostQueue } from '../core/queues';
-import { temporalSettings } from '../temporal-config/connection';
 
 /**
  * Sandbox host: polls the shared queue (open workspaces, evaluations: any host will do) and its own
@@ -15,13 +15,4 @@ export async function createSandboxWorkers(p: { connection: NativeConnection; na
   return Promise.all([make(SANDBOX_QUEUE), make(hostQueue)]);
 }
 
-if (require.main === module) {
-  const s = temporalSettings();
-  NativeConnection.connect({ address: s.address, tls: s.tls })
-    .then((connection) => createSandboxWorkers({ connection, namespace: s.namespace }))
-    .then((workers) => Promise.all(workers.map((w) => w.run())))
-    .catch((err) => {
-      console.error(err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runWorkerMain('sandbox', createSandboxWorkers);
