@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTION_NAMES, Action, ActionInputs, ActionName } from './actions';
+import { balancedObjectEnd } from './json-scan';
 
 export type ParsedResponse =
   | { ok: true; thought: string; action: Action }
@@ -48,17 +49,6 @@ function fail(thought: string, error: string): ParsedResponse {
 /** The first balanced {...} in s, respecting strings, so trailing prose after the JSON is ignored. */
 function firstJsonObject(s: string): string | undefined {
   const start = s.indexOf('{');
-  if (start < 0) return undefined;
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < s.length; i++) {
-    const c = s[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return s.slice(start, i + 1);
-  }
-  return undefined;
+  const end = start < 0 ? undefined : balancedObjectEnd(s, start);
+  return end === undefined ? undefined : s.slice(start, end);
 }
