@@ -6,9 +6,8 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
-import { bankIdeas } from '../../activities/ideas/idea-bank';
 import { dockerClient } from '../../activities/sandbox/docker-client';
-import { loadTask, taskDir } from '../../activities/tasks/registry';
+import { taskDir } from '../../activities/tasks/registry';
 import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
 import { failureMessage } from '../../core/failure-message';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
@@ -44,25 +43,25 @@ after(async () => {
 });
 
 test('killing the sandbox worker mid-action (kill -9) loses nothing: the action reruns from its state and the episode completes', { timeout: 600_000 }, async () => {
-  const spec = loadTask(TASK);
-  const idea = bankIdeas({ source: fs.readFileSync(path.join(taskDir(TASK), 'train.py'), 'utf8'), scriptName: 'train.py', taskType: spec.type, metric: spec.metric.name })[0];
+  // An injected "idea" that makes the edited script run long enough to be killed mid-run on any machine.
+  const slow = { id: 'slow', text: 'pause before loading', edits: [{ script_name: 'train.py', edits: [{ old: '# 1. load', new: 'import time; time.sleep(20)\n# 1. load' }] }] };
+  assert.ok(fs.readFileSync(path.join(taskDir(TASK), 'train.py'), 'utf8').includes('# 1. load'));
   const first = startSandboxWorker();
   const handle = await env.client.workflow.start('runEpisode', {
     taskQueue: ORCHESTRATOR_QUEUE,
     workflowId: `it-crash-${Date.now()}`,
-    args: [{ task: TASK, seedIdeas: [idea], seed: 3 } as EpisodeInput],
+    args: [{ task: TASK, seedIdeas: [slow], seed: 3 } as EpisodeInput],
   });
 
-  // Wait until a script run is in flight on the first worker, then kill it without warning.
+  // Wait until the run of the edited (slow) script is in flight on the first worker, then kill it without warning.
   for (let i = 0; ; i++) {
     assert.ok(i < 600, 'an Execute Script action started');
     // A started activity shows up as pending (its Started event is only written when it ends).
     const pending = ((await handle.describe()).raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'runAction' && Number(a.state) === 2);
     const events = (await handle.fetchHistory()).events ?? [];
-    const inFlight = pending.some((a) => {
-      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityId === a.activityId);
-      return Buffer.from(scheduled?.userMetadata?.summary?.data ?? []).toString().includes('Execute Script');
-    });
+    const summaryOf = (e: (typeof events)[number] | undefined) => Buffer.from(e?.userMetadata?.summary?.data ?? []).toString();
+    const edited = events.some((e) => e.activityTaskScheduledEventAttributes && summaryOf(e).includes('Edit Script'));
+    const inFlight = edited && pending.some((a) => summaryOf(events.find((e) => e.activityTaskScheduledEventAttributes?.activityId === a.activityId)).includes('Execute Script'));
     if (inFlight) break;
     await new Promise((r) => setTimeout(r, 250));
   }
