@@ -47,11 +47,6 @@ export class ArtifactStore {
     return this.put(JSON.stringify(value), kind);
   }
 
-  /** Copies a file in. */
-  async putFile(file: string, kind: string): Promise<ArtifactRef> {
-    return this.put(await fs.readFile(file), kind);
-  }
-
   async get(ref: ArtifactRef): Promise<Buffer> {
     // Missing or corrupt bytes will not heal by retrying: non-retryable, so a bad ref fails its run at once.
     const bytes = await fs.readFile(this.pathOf(ref)).catch((err: NodeJS.ErrnoException) => {
@@ -69,10 +64,6 @@ export class ArtifactStore {
 
   async getJson<T = unknown>(ref: ArtifactRef): Promise<T> {
     return JSON.parse((await this.get(ref)).toString('utf8')) as T;
-  }
-
-  async has(ref: Pick<ArtifactRef, 'sha256'>): Promise<boolean> {
-    return fs.stat(this.pathOf(ref)).then(() => true, () => false);
   }
 
   /** Present with the right bytes (a damaged copy is rewritten by the put that finds it). */

@@ -7,7 +7,7 @@ import { llmExpertResponse } from './agents/llm-expert';
 import { scriptedExpertResponse } from './agents/scripted-expert';
 import { LlmClient, llmConfigFromEnv } from './llm/client';
 import { TaskBestStore } from './task-best';
-import { loadTask } from './tasks/registry';
+import { loadTaskOrFail } from './tasks/registry';
 
 export interface TaskInfo {
   name: string;
@@ -34,12 +34,7 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore; llm?: L
   const llm = llmConfig?.model ? new LlmClient(llmConfig) : undefined;
   return {
     async taskInfo(a: { task: string }): Promise<TaskInfo> {
-      let t;
-      try {
-        t = loadTask(a.task);
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'UnknownTask');
-      }
+      const t = loadTaskOrFail(a.task);
       return {
         name: t.name,
         script: STARTER_SCRIPT,

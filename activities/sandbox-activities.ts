@@ -9,7 +9,7 @@ import { executeAction, SUBMISSION_FILE } from './environment/execute-action';
 import { LlmClient, llmConfigFromEnv } from './llm/client';
 import { MetricCache } from './metric-cache';
 import { Sandbox } from './sandbox/sandbox';
-import { loadTask } from './tasks/registry';
+import { loadTaskOrFail } from './tasks/registry';
 import { prepareTask } from './tasks/prepare';
 import { scoreSubmission } from './tasks/score';
 import { workspaceContentHash } from './workspace-hash';
@@ -64,7 +64,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       const labels = { 'mlagent.episode': a.episodeId, 'mlagent.task': a.task };
       const sandbox = a.snapshot
         ? await Sandbox.create({ workspaceTar: await store.get(a.snapshot), labels })
-        : await Sandbox.create({ workspaceDir: (await prepareTask(checkedTask(a.task).name)).publicDir, labels });
+        : await Sandbox.create({ workspaceDir: (await prepareTask(loadTaskOrFail(a.task).name)).publicDir, labels });
       try {
         return { containerId: sandbox.id, hostQueue: p.hostQueue, snapshot: a.snapshot ?? (await snapshotOf(sandbox)) };
       } catch (err) {
@@ -86,7 +86,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       observationChars: number;
       scriptTimeoutSec?: number;
     }): Promise<RunActionResult> {
-      const task = checkedTask(a.task);
+      const task = loadTaskOrFail(a.task);
       let sandbox = await attach(a.containerId);
       if (Context.current().info.attempt > 1) {
         await sandbox.destroy();
@@ -120,7 +120,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
      */
     async evaluateWorkspace(a: { task: string; snapshot: ArtifactRef; useCache?: boolean }): Promise<EvaluateResult> {
       const started = Date.now();
-      const task = checkedTask(a.task);
+      const task = loadTaskOrFail(a.task);
       const tar = await store.get(a.snapshot);
       const hash = await workspaceContentHash(tar);
       if (a.useCache !== false) {
@@ -162,15 +162,6 @@ async function whileHeartbeating<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } finally {
     clearInterval(beat);
-  }
-}
-
-/** Unknown tasks are a caller error: retrying cannot help. */
-function checkedTask(name: string) {
-  try {
-    return loadTask(name);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, 'UnknownTask');
   }
 }
 

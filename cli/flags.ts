@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { describeIssues } from '../core/zod-issues';
 
 /**
  * Parses `--name value` flags with node's parseArgs, then validates them with a zod schema (the single
@@ -18,7 +19,7 @@ export function parseFlags<S extends z.ZodObject>(schema: S, argv: string[]): { 
   }
   const result = schema.safeParse(parsed.values);
   if (!result.success) {
-    throw new Error(result.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new Error(describeIssues(result.error, { prefix: '--' }));
   }
   return { flags: result.data, positionals: parsed.positionals };
 }

@@ -3,17 +3,12 @@ import path from 'node:path';
 import { ArtifactStore } from '../activities/artifact-store';
 import { TaskBestStore } from '../activities/task-best';
 import { loadTask } from '../activities/tasks/registry';
+import { relativeGain } from '../core/evaluation';
 import { mlagentHome } from '../core/home';
 import type { StepRecord } from '../core/episode-schema';
 import type { PipelineResult } from '../workflows/pipeline';
 import { barChart, lineChart } from './svg-charts';
 import { workflowUiUrl } from './client';
-
-/** Relative gain over the starter, signed so that positive is always better. */
-function relativeGain(p: { metric: number; mInit: number; higherIsBetter: boolean }): number {
-  const gain = (p.metric - p.mInit) / Math.abs(p.mInit || 1);
-  return p.higherIsBetter ? gain : -gain;
-}
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 

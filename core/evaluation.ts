@@ -29,6 +29,12 @@ export interface TaskScore {
   relativeGain: number;
 }
 
+/** (metric − m_init)/|m_init|, signed so that positive is better whatever the metric's direction. */
+export function relativeGain(p: { metric: number; mInit: number; higherIsBetter: boolean }): number {
+  const gain = (p.metric - p.mInit) / Math.abs(p.mInit || 1);
+  return (p.higherIsBetter ? gain : -gain) || 0;
+}
+
 /**
  * avg@K and best@K over K episodes. A failed episode counts as the starter's score (the agent left the
  * task where it found it), so failures pull avg@K towards m_init instead of vanishing from the mean.
@@ -37,8 +43,7 @@ export function scoreTask(p: { agent: string; task: string; higherIsBetter: bool
   const filled = p.metrics.map((m) => (m === null || !Number.isFinite(m) ? p.mInit : m));
   const avgAtK = filled.reduce((a, b) => a + b, 0) / filled.length;
   const bestAtK = p.higherIsBetter ? Math.max(...filled) : Math.min(...filled);
-  const gain = (avgAtK - p.mInit) / Math.abs(p.mInit || 1);
-  return { ...p, avgAtK, bestAtK, relativeGain: (p.higherIsBetter ? gain : -gain) || 0 };
+  return { ...p, avgAtK, bestAtK, relativeGain: relativeGain({ metric: avgAtK, mInit: p.mInit, higherIsBetter: p.higherIsBetter }) };
 }
 
 /** Mean relative gain of each agent over the tasks it was scored on. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACTION_NAMES, Action, ActionInputs, ActionName } from './actions';
 import { balancedObjectEnd } from './json-scan';
+import { describeIssues } from './zod-issues';
 
 export type ParsedResponse =
   | { ok: true; thought: string; action: Action }
@@ -31,7 +32,7 @@ export function parseResponse(text: string): ParsedResponse {
   const schema = ActionInputs[name] as z.ZodType;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+    const issues = describeIssues(parsed.error, { root: '(input)' });
     return fail(thought, `invalid Action Input for "${name}": ${issues}`);
   }
   return { ok: true, thought, action: { name, input: parsed.data } as Action };

@@ -138,10 +138,6 @@ export const TaskSpec = z
   });
 export type TaskSpec = z.infer<typeof TaskSpec>;
 
-/** Formats zod issues as `field.path: message; …` so a bad task.json names the field. */
-export function describeIssues(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
-}
 
 /** The target of a task scored by a built-in metric (the schema guarantees it exists for those). */
 export function targetOf(spec: TaskSpec): Target {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from '../core/zod-issues';
 
 /**
  * Model shape, with the key names of Hugging Face's Qwen2 `config.json` so checkpoint directories are
@@ -61,7 +62,7 @@ export function headDim(c: ModelConfig): number {
 export function parseModelConfig(raw: unknown, source = 'config'): ModelConfig {
   const r = ModelConfig.safeParse(raw);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = describeIssues(r.error);
     throw new Error(`invalid model ${source}: ${issues}`);
   }
   return r.data;

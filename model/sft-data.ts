@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TokenBatch } from './lm-loss';
 import { Tokenizer } from './tokenizer';
+import { describeIssues } from '../core/zod-issues';
 
 /** One line of the SFT dataset artifact (JSONL) produced by trajectory collection. */
 export const SftExample = z.object({ prompt: z.string(), response: z.string().min(1) });
@@ -13,7 +14,7 @@ export function parseSftJsonl(text: string, source = 'SFT dataset'): SftExample[
     let raw: unknown;
     try { raw = JSON.parse(line); } catch { throw new Error(`${source} line ${i + 1}: not valid JSON`); }
     const r = SftExample.safeParse(raw);
-    if (!r.success) throw new Error(`${source} line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`).join('; ')}`);
+    if (!r.success) throw new Error(`${source} line ${i + 1}: ${describeIssues(r.error)}`);
     out.push(r.data);
   });
   if (out.length === 0) throw new Error(`${source} has no examples`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from '../core/zod-issues';
 
 /** Qwen2's pre-tokenizer split (digits one by one, words with their leading space). */
 const QWEN_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -100,7 +101,7 @@ export class Tokenizer {
 
   static fromJson(raw: unknown, source = 'tokenizer.json'): Tokenizer {
     const r = TokenizerJson.safeParse(raw);
-    if (!r.success) throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!r.success) throw new Error(`${source}: ${describeIssues(r.error)}`);
     // keep the file's own object (key order included) so saving it back is byte-identical
     return new Tokenizer(raw as TokenizerJson);
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { DEV_SERVER } from './dev-server';
+import { describeIssues } from '../core/zod-issues';
 
 /** Production connection settings come from the environment; the defaults point at `mlagent dev up`. */
 const TemporalEnv = z.object({
@@ -24,7 +25,7 @@ export interface TemporalSettings {
 
 export function temporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
   const parsed = TemporalEnv.safeParse(env);
-  if (!parsed.success) throw new Error(`bad Temporal settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`bad Temporal settings: ${describeIssues(parsed.error)}`);
   const e = parsed.data;
   if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
     throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate and its key)');

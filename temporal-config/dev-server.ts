@@ -15,14 +15,14 @@ export const DEV_SERVER = {
 const DYNAMIC_CONFIG = ['frontend.enableUpdateWorkflowExecution=true', 'limit.blobSize.error=2097152', 'limit.blobSize.warn=524288'];
 
 /** `temporal server start-dev` arguments: SQLite file under MLAGENT_HOME, namespace, UI port, search attributes. */
-export function devServerArgs(p: { home: string; port?: number; uiPort?: number }): string[] {
+export function devServerArgs(p: { home: string }): string[] {
   const sa = ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
   return [
     'server', 'start-dev',
     '--db-filename', path.join(p.home, 'temporal.sqlite'),
     '--namespace', DEV_SERVER.namespace,
-    '--port', String(p.port ?? DEV_SERVER.port),
-    '--ui-port', String(p.uiPort ?? DEV_SERVER.uiPort),
+    '--port', String(DEV_SERVER.port),
+    '--ui-port', String(DEV_SERVER.uiPort),
     '--ip', '127.0.0.1',
     '--log-level', 'warn',
     ...sa,

@@ -4,6 +4,7 @@ import type { ArtifactRef } from '../core/artifact-ref';
 import { CollectInput, type DatasetRefs } from '../core/collect-schema';
 import type { EpisodeSummary, SeedIdea } from '../core/episode-schema';
 import { failureMessage } from '../core/failure-message';
+import { forEachBounded } from '../core/for-each-bounded';
 import { ideaSubsets } from '../core/idea-subsets';
 import { MLAGENT_STAGE } from '../core/search-attributes';
 import { generateIdeas } from './ideas';
@@ -67,28 +68,23 @@ export async function collectTrajectories(raw: CollectInput): Promise<CollectRes
   const trajectories: ArtifactRef[] = [];
   const summaries: EpisodeSummary[] = [];
   const report = () => setCurrentDetails(progressMarkdown(input.tasks, plan.length, episodes));
-  let next = 0;
-  const lane = async () => {
-    while (next < plan.length) {
-      const job = plan[next++];
-      try {
-        const summary = await executeChild(runEpisode, {
-          workflowId: job.workflowId,
-          args: [{ task: job.task, agent: { kind: 'scripted' }, seedIdeas: job.ideas, limits: input.limits, seed: job.seed }],
-        });
-        summaries.push(summary);
-        trajectories.push(summary.trajectory);
-        episodes.push({ task: job.task, workflowId: job.workflowId, ideas: job.ideas.map((i) => i.id), ok: true, bestMetric: summary.bestMetric, steps: summary.steps });
-      } catch (err) {
-        episodes.push({ task: job.task, workflowId: job.workflowId, ideas: job.ideas.map((i) => i.id), ok: false, error: failureMessage(err) });
-      }
-      progress.done = episodes.length;
-      progress.failed = episodes.filter((e) => !e.ok).length;
-      report();
-    }
-  };
   report();
-  await Promise.all(Array.from({ length: Math.min(input.concurrency, plan.length) }, lane));
+  await forEachBounded(plan, input.concurrency, async (job) => {
+    try {
+      const summary = await executeChild(runEpisode, {
+        workflowId: job.workflowId,
+        args: [{ task: job.task, agent: { kind: 'scripted' }, seedIdeas: job.ideas, limits: input.limits, seed: job.seed }],
+      });
+      summaries.push(summary);
+      trajectories.push(summary.trajectory);
+      episodes.push({ task: job.task, workflowId: job.workflowId, ideas: job.ideas.map((i) => i.id), ok: true, bestMetric: summary.bestMetric, steps: summary.steps });
+    } catch (err) {
+      episodes.push({ task: job.task, workflowId: job.workflowId, ideas: job.ideas.map((i) => i.id), ok: false, error: failureMessage(err) });
+    }
+    progress.done = episodes.length;
+    progress.failed = episodes.filter((e) => !e.ok).length;
+    report();
+  });
 
   progress.stage = 'datasets';
   const raisedBest: Record<string, number> = {};

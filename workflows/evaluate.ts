@@ -1,6 +1,7 @@
 import { executeChild, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { OrchestratorActivities } from '../activities/orchestrator-activities';
 import { agentSummary, EvaluateInput, scoreTask, type TaskScore } from '../core/evaluation';
+import { forEachBounded } from '../core/for-each-bounded';
 import { MLAGENT_STAGE } from '../core/search-attributes';
 import { runEpisode } from './episode';
 import { parseWorkflowInput } from './validate-input';
@@ -24,21 +25,16 @@ export async function evaluate(raw: EvaluateInput): Promise<EvaluateResult> {
 
   const jobs = input.agents.flatMap((a) => tasks.flatMap((t) => Array.from({ length: input.k }, (_, k) => ({ a, t, k }))));
   const metrics = new Map<string, (number | null)[]>();
-  let next = 0;
   let done = 0;
-  const lane = async () => {
-    while (next < jobs.length) {
-      const { a, t, k } = jobs[next++];
-      const summary = await executeChild(runEpisode, {
-        workflowId: `${id}/${a.name}/${t.name}/${k}`,
-        args: [{ task: t.name, agent: a.agent, limits: input.limits, seed: input.seed * 1000 + k }],
-      }).catch(() => undefined);
-      const key = `${a.name}\0${t.name}`;
-      metrics.set(key, [...(metrics.get(key) ?? []), summary?.finalMetric ?? null]);
-      setCurrentDetails(`**evaluate**: ${++done}/${jobs.length} episodes`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(input.concurrency, jobs.length) }, lane));
+  await forEachBounded(jobs, input.concurrency, async ({ a, t, k }) => {
+    const summary = await executeChild(runEpisode, {
+      workflowId: `${id}/${a.name}/${t.name}/${k}`,
+      args: [{ task: t.name, agent: a.agent, limits: input.limits, seed: input.seed * 1000 + k }],
+    }).catch(() => undefined);
+    const key = `${a.name}\0${t.name}`;
+    metrics.set(key, [...(metrics.get(key) ?? []), summary?.finalMetric ?? null]);
+    setCurrentDetails(`**evaluate**: ${++done}/${jobs.length} episodes`);
+  });
 
   const scores = input.agents.flatMap((a) =>
     tasks.map((t) => scoreTask({ agent: a.name, task: t.name, higherIsBetter: t.higherIsBetter, mInit: t.mInit, metrics: metrics.get(`${a.name}\0${t.name}`) ?? [] })),

@@ -8,7 +8,7 @@ import type { LlmConfig, TokenUsage } from '../../core/llm-schemas';
 import { tfidfEmbed } from '../../core/tfidf';
 import { ArtifactStore } from '../artifact-store';
 import { LlmClient, llmConfigFromEnv } from '../llm/client';
-import { loadTask, taskDir } from '../tasks/registry';
+import { loadTaskOrFail, taskDir } from '../tasks/registry';
 import { bankIdeas } from './idea-bank';
 import { llmIdeas } from './llm-ideas';
 
@@ -48,12 +48,7 @@ export function createIdeaActivities(p: { store?: ArtifactStore; llm?: LlmConfig
 
   return {
     async proposeIdeas(a: { task: string; seed: number; minCandidates: number }): Promise<ProposeResult> {
-      let task;
-      try {
-        task = loadTask(a.task);
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'UnknownTask');
-      }
+      const task = loadTaskOrFail(a.task);
       const source = await fs.readFile(path.join(taskDir(task.name), STARTER), 'utf8');
       const proposed =
         client && llm?.model

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { sandboxImage } from '../../sandbox-images/image-tag';
+import { describeIssues } from '../../core/zod-issues';
 
 /** Parses caller input, failing with one readable line (`what: field: problem; …`) instead of zod's JSON. */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  throw new Error(`${what}: ${r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
+  throw new Error(`${what}: ${describeIssues(r.error)}`);
 }
 
 /** Resource limits of one sandbox container. */

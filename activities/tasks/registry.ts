@@ -1,6 +1,8 @@
+import { ApplicationFailure } from '@temporalio/common';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeIssues, TaskSpec } from '../../core/task-schema';
+import { TaskSpec } from '../../core/task-schema';
+import { describeIssues } from '../../core/zod-issues';
 
 /** Folder holding one sub-folder per task (MLAGENT_TASKS_DIR lets tests point at fixtures). */
 export function tasksRoot(): string {
@@ -38,6 +40,15 @@ export function readTaskFile(file: string): TaskSpec {
 
 export function listTasks(): TaskSpec[] {
   return taskNames().map((n) => readTaskFile(path.join(tasksRoot(), n, 'task.json')));
+}
+
+/** For activities: an unknown or malformed task is the caller's error, so retrying cannot help. */
+export function loadTaskOrFail(name: string): TaskSpec {
+  try {
+    return loadTask(name);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'UnknownTask');
+  }
 }
 
 export function loadTask(name: string): TaskSpec {

@@ -9,6 +9,7 @@ import { connectClient, workflowUiUrl } from '../client';
 import { parseFlags } from '../flags';
 import { followWorkflow } from '../follow';
 import { progressBar } from '../progress-bar';
+import { describeIssues } from '../../core/zod-issues';
 
 export const describe = 'collect expert trajectories: collect [--config FILE | --preset demo|paper] [--tasks a,b] [--json]';
 
@@ -26,7 +27,7 @@ export function collectInputFromFlags(argv: string[]): { input: CollectInput; js
   const raw = flags.config ? { tasks, ...JSON.parse(fs.readFileSync(flags.config, 'utf8')) } : { tasks, ...COLLECT_PRESETS[flags.preset] };
   const parsed = CollectInput.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${flags.config ?? `preset ${flags.preset}`}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(`${flags.config ?? `preset ${flags.preset}`}: ${describeIssues(parsed.error)}`);
   }
   const known = new Set(listTasks().map((t) => t.name));
   const unknown = parsed.data.tasks.filter((t) => !known.has(t));

@@ -8,6 +8,7 @@ import type { EvaluateResult } from '../../workflows/evaluate';
 import { connectClient, workflowUiUrl } from '../client';
 import { parseFlags } from '../flags';
 import { followWorkflow } from '../follow';
+import { describeIssues } from '../../core/zod-issues';
 
 export const describe = 'held-out evaluation (avg@K, best@K, gain over the starter): evaluate [--checkpoint SHA256] [--k 3] [--tasks a,b]';
 
@@ -31,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
     agents.push({ name: 'policy', agent: { kind: 'policy', checkpoint: { ...ref, size: fs.statSync(store.pathOf(ref)).size } } });
   }
   const parsed = EvaluateInput.safeParse({ tasks, agents, k: flags.k, limits: { maxSteps: flags['max-steps'] } });
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success) throw new Error(describeIssues(parsed.error));
   const known = new Set(listTasks().map((t) => t.name));
   const unknown = tasks.filter((t) => !known.has(t));
   if (unknown.length) throw new Error(`unknown task(s): ${unknown.join(', ')} (see \`mlagent tasks list\`)`);
