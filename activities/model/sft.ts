@@ -9,6 +9,7 @@ import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
 import { epochOrder, packExamples, parseSftJsonl, tokenizeExample } from '../../model/sft-data';
 import { SftHeartbeat, SftInput, SftResult, StepRecord } from '../../model/sft-params';
 import { evalLoss, stepsPerEpoch, trainLoop } from '../../model/sft-trainer';
+import { pauseIfRequested } from '../fault-points';
 import { loadOrInitPolicy } from './policy-files';
 
 /** Training progress stored inside each intermediate checkpoint. */
@@ -81,8 +82,10 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
       afterStep: async (rec) => {
         curve.push(rec);
         if (rec.step % input.checkpointEvery === 0 && rec.step < total) lastCheckpoint = await saveTrainingCheckpoint(rec.step);
-        ctx.heartbeat({ step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint } satisfies SftHeartbeat);
+        const beat: SftHeartbeat = { step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint };
+        ctx.heartbeat(beat);
         log(`step ${rec.step}/${total} loss ${rec.loss.toFixed(4)} lr ${rec.lr.toExponential(2)}`);
+        await pauseIfRequested(`sft-step-${rec.step}`, beat);
         await new Promise((r) => setImmediate(r));
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
       },

@@ -64,3 +64,19 @@ export function threadEnv(nanoCpus: number): string[] {
   const n = String(Math.max(1, Math.floor(nanoCpus / 1e9)));
   return ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'NUMEXPR_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS'].map((k) => `${k}=${n}`);
 }
+
+/**
+ * The same numbers on every x86-64 host: OpenBLAS, numpy and torch pick SIMD kernels by CPU at run time, and
+ * kernels differ in rounding (chicago's starter scores differently under SkylakeX and Haswell kernels). All
+ * three are pinned to AVX2-level code, which every x86-64 CPU since 2013 runs. Set on the container, so
+ * nothing in the worker's environment reaches it.
+ */
+export const NUMERICS_ENV: Record<string, string> = {
+  OPENBLAS_CORETYPE: 'HASWELL',
+  NPY_DISABLE_CPU_FEATURES: 'AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL',
+  ATEN_CPU_CAPABILITY: 'avx2',
+};
+
+export function sandboxEnv(nanoCpus: number): string[] {
+  return [`HOME=${AGENT_HOME}`, ...threadEnv(nanoCpus), ...Object.entries(NUMERICS_ENV).map(([k, v]) => `${k}=${v}`)];
+}

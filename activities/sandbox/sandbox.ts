@@ -12,7 +12,7 @@ import {
   SANDBOX_LABEL,
   SandboxCreateParams,
   type SandboxLimits,
-  threadEnv,
+  sandboxEnv,
   WORKSPACE,
 } from './sandbox-config';
 import { checkRelativePath, normalizeTar, packDirectory, readTar, singleFileTar } from './workspace-tar';
@@ -69,7 +69,7 @@ export class Sandbox {
         Cmd: ['sleep', 'infinity'],
         User: '1000:1000',
         WorkingDir: WORKSPACE,
-        Env: [`HOME=${AGENT_HOME}`, ...threadEnv(limits.nanoCpus)],
+        Env: sandboxEnv(limits.nanoCpus),
         Labels: { ...p.labels, [SANDBOX_LABEL]: '1' },
         // Anonymous volume: the only writable place besides the tmpfs mounts; removed with the container.
         Volumes: { [WORKSPACE]: {} },
