@@ -75,7 +75,7 @@ function benchPytorch(): { tokens_per_s: number; peak_rss_mib: number; torch: st
 export async function run(argv: string[]): Promise<number> {
   const asJson = argv.includes('--json');
   const say = (m: string) => { if (!asJson) console.log(m); };
-  const corpus = ['../shared/DESIGN.md', 'model/qwen2.ts', 'model/layers.ts', 'model/generate.ts'].map((f) => path.join(__dirname, '..', f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8'));
+  const corpus = ['docs/ARCHITECTURE.md', 'model/qwen2.ts', 'model/layers.ts', 'model/generate.ts'].map((f) => path.join(__dirname, '..', f)).map((f) => fs.readFileSync(f, 'utf8'));
   const tokenizer = Tokenizer.train({ texts: corpus, vocabSize: DEFAULT_CPU_CONFIG.vocab_size });
   const text = corpus.join('\n');
   const only = argv.indexOf('--backend');

@@ -99,7 +99,7 @@ export const temporalNoopRoundTrip: ExtraMeasurement = {
 const NOOP_CHILD_FLAG = '--noop-round-trip-child';
 
 async function measureNoopRoundTrip(n: number): Promise<Stats> {
-  const workflowsPath = require.resolve('./noop-workflow');
+  const workflowsPath = require.resolve('./support/noop-workflow');
   const env = await startLocalTemporal();
   try {
     const taskQueue = `bench-noop-${process.pid}`;

@@ -36,12 +36,12 @@ function* plan(p: { seedIdeas: SeedIdea[]; script: string; higherIsBetter: boole
     p.seedIdeas.filter((i) => i.edits?.some((e) => e.script_name === script)),
     rng,
   );
-  yield { thought: 'Start by looking at what the workspace holds.', action: { name: 'List Files', input: { dir_path: '.' } } };
+  const listing = yield { thought: 'Start by looking at what the workspace holds.', action: { name: 'List Files', input: { dir_path: '.' } } };
   // With three ideas the budget is tight (15 steps), so one look at the code is enough.
   if (ideas.length < 3 && rng() < 0.5) {
     yield {
       thought: 'Check the training data: column types and missing values decide which ideas fit.',
-      action: { name: 'Understand File', input: { file_name: 'data/train.csv', things_to_look_for: 'target column, feature types, missing values' } },
+      action: { name: 'Understand File', input: { file_name: trainingData(listing), things_to_look_for: 'target column, feature types, missing values' } },
     };
   }
   yield rng() < 0.5
@@ -76,6 +76,12 @@ function* plan(p: { seedIdeas: SeedIdea[]; script: string; higherIsBetter: boole
   }
   const summary = best.idea ? `Kept: ${best.idea.text} (validation ${best.score}).` : 'No idea beat the baseline; kept the starter.';
   yield { thought: 'The best version is in place and its submission is written.', action: { name: 'Final Answer', input: { final_answer: summary } } };
+}
+
+/** The training table in a `List Files` observation (imported tasks name their files freely); data/train.csv by default. */
+function trainingData(listing: string): string {
+  const csvs = listing.split('\n').map((l) => l.split(' (')[0]!.trim()).filter((f) => f.endsWith('.csv'));
+  return csvs.find((f) => /train/i.test(f)) ?? csvs[0] ?? 'data/train.csv';
 }
 
 /** The last "validation <metric>: <number>" line a starter prints. */

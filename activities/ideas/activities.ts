@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ArtifactRef } from '../../core/artifact-ref';
 import { farthestPointSelection, meanPairwiseDistance } from '../../core/diversity';
@@ -8,7 +7,7 @@ import type { LlmConfig, TokenUsage } from '../../core/llm-schemas';
 import { tfidfEmbed } from '../../core/tfidf';
 import { ArtifactStore } from '../artifact-store';
 import { LlmClient, llmConfigFromEnv } from '../llm/client';
-import { loadTaskOrFail, taskDir } from '../tasks/registry';
+import { loadTaskOrFail, starterFile } from '../tasks/registry';
 import { bankIdeas } from './idea-bank';
 import { llmIdeas } from './llm-ideas';
 
@@ -49,7 +48,7 @@ export function createIdeaActivities(p: { store?: ArtifactStore; llm?: LlmConfig
   return {
     async proposeIdeas(a: { task: string; seed: number; minCandidates: number }): Promise<ProposeResult> {
       const task = loadTaskOrFail(a.task);
-      const source = await fs.readFile(path.join(taskDir(task.name), STARTER), 'utf8');
+      const source = await fs.readFile(starterFile(task), 'utf8');
       const proposed =
         client && llm?.model
           ? { source: 'llm' as const, ...(await llmIdeas({ client, task, source, scriptName: STARTER, seed: a.seed, count: a.minCandidates })) }

@@ -13,6 +13,11 @@ export function taskDir(name: string): string {
   return path.join(tasksRoot(), name);
 }
 
+/** The starter script as the agent's workspace gets it: built-in tasks keep it at the top, imported ones in mlab/env. */
+export function starterFile(spec: TaskSpec): string {
+  return spec.provenance.kind === 'mlab' ? path.join(taskDir(spec.name), 'mlab', 'env', 'train.py') : path.join(taskDir(spec.name), 'train.py');
+}
+
 function taskNames(): string[] {
   return fs
     .readdirSync(tasksRoot(), { withFileTypes: true })

@@ -19,7 +19,7 @@ export function pythonRef(args: string[]): string {
 
 /** Real text of this repository (docs and sources) as a small corpus. */
 export function repoCorpus(maxFiles = 40): string[] {
-  const files = ['../shared/DESIGN.md', 'Makefile', 'package.json'].map((f) => path.join(REPO, f)).filter((f) => fs.existsSync(f));
+  const files = ['docs/ARCHITECTURE.md', 'README.md', 'Makefile', 'package.json'].map((f) => path.join(REPO, f));
   for (const dir of ['core', 'activities', 'model', 'cli', 'scripts/setup.d']) {
     for (const f of fs.readdirSync(path.join(REPO, dir)).sort()) {
       const p = path.join(REPO, dir, f);
