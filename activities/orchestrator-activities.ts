@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { STARTER_SCRIPT, type AgentSpec, type HistoryEntry, type SeedIdea, type StepRecord } from '../core/episode-schema';
+import { STARTER_SCRIPT, type AgentSpec, type HistoryEntry, type RewardScale, type SeedIdea, type StepRecord } from '../core/episode-schema';
 import type { ArtifactRef } from '../core/artifact-ref';
 import type { LlmConfig, TokenUsage } from '../core/llm-schemas';
 import { ArtifactStore } from './artifact-store';
@@ -32,6 +32,11 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore; llm?: L
   const best = new TaskBestStore();
   const llmConfig = p.llm === undefined ? llmConfigFromEnv() : (p.llm ?? undefined);
   const llm = llmConfig?.model ? new LlmClient(llmConfig) : undefined;
+  /** m_init as shipped, m_best the better of the shipped and the recorded one, as of now. */
+  const rewardScaleOf = (t: ReturnType<typeof loadTaskOrFail>): RewardScale => ({
+    mInit: t.m_init,
+    mBest: best.effectiveBest({ task: t.name, shipped: t.m_best, higherIsBetter: t.metric.direction === 'higher' }),
+  });
   return {
     async taskInfo(a: { task: string }): Promise<TaskInfo> {
       const t = loadTaskOrFail(a.task);
@@ -40,11 +45,15 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore; llm?: L
         script: STARTER_SCRIPT,
         metricName: t.metric.name,
         higherIsBetter: t.metric.direction === 'higher',
-        mInit: t.m_init,
-        mBest: best.effectiveBest({ task: t.name, shipped: t.m_best, higherIsBetter: t.metric.direction === 'higher' }),
+        ...rewardScaleOf(t),
         scriptTimeoutSec: t.scriptTimeoutSec,
         researchProblem: t.researchProblem,
       };
+    },
+
+    /** Each task's reward scale, read once when a run starts so that it stays fixed for the whole run. */
+    async rewardScales(a: { tasks: string[] }): Promise<Record<string, RewardScale>> {
+      return Object.fromEntries(a.tasks.map((task) => [task, rewardScaleOf(loadTaskOrFail(task))]));
     },
 
     /** The agent's response at a state; `usage` when an LLM answered (failed HTTP calls are retried as the activity). */

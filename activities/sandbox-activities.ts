@@ -3,6 +3,7 @@ import type { Action } from '../core/actions';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { STARTER_SCRIPT, type StepKind } from '../core/episode-schema';
 import type { LlmConfig, TokenUsage } from '../core/llm-schemas';
+import type { ResourceLimit } from '../core/step-kind';
 import { truncateObservation } from '../core/truncate';
 import { ArtifactStore } from './artifact-store';
 import { executeAction, SUBMISSION_FILE } from './environment/execute-action';
@@ -40,6 +41,8 @@ export interface RunActionResult {
 export interface EvaluateResult {
   metric: number | null;
   error?: string;
+  /** Set when the run was stopped by a limit (the reward module's corner case), not by its own failure. */
+  resourceLimit?: ResourceLimit;
   cached: boolean;
   seconds: number;
 }
@@ -116,9 +119,11 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
 
     /**
      * m_{t+1} of a workspace: run the task's script on a copy restored from the snapshot and score it.
-     * Cached by (task, content hash), so an identical workspace is never scored twice.
+     * Cached by (task, content hash), so an identical workspace is never scored twice; a run stopped by a
+     * resource limit is not cached, since the outcome depends on the limit (`scriptTimeoutSec`, the task's
+     * own when absent) and the host's load, not on the workspace alone.
      */
-    async evaluateWorkspace(a: { task: string; snapshot: ArtifactRef; useCache?: boolean }): Promise<EvaluateResult> {
+    async evaluateWorkspace(a: { task: string; snapshot: ArtifactRef; useCache?: boolean; scriptTimeoutSec?: number }): Promise<EvaluateResult> {
       const started = Date.now();
       const task = loadTaskOrFail(a.task);
       const tar = await store.get(a.snapshot);
@@ -129,10 +134,16 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       }
       const sandbox = await Sandbox.create({ workspaceTar: tar, labels: { 'mlagent.evaluate': task.name } });
       try {
-        const res = await whileHeartbeating(() => sandbox.exec({ cmd: ['python3', STARTER_SCRIPT], timeoutMs: task.scriptTimeoutSec * 1000 }));
+        const timeoutSec = a.scriptTimeoutSec ?? task.scriptTimeoutSec;
+        const res = await whileHeartbeating(() => sandbox.exec({ cmd: ['python3', STARTER_SCRIPT], timeoutMs: timeoutSec * 1000 }));
+        if (res.timedOut || res.oomKilled) {
+          const resourceLimit: ResourceLimit = res.timedOut ? 'timeout' : 'out_of_memory';
+          const error = res.timedOut ? `timeout after ${timeoutSec} s` : 'out of memory';
+          return { metric: null, error, resourceLimit, cached: false, seconds: (Date.now() - started) / 1000 };
+        }
         let result: { metric: number | null; error?: string };
-        if (res.timedOut || res.oomKilled || res.exitCode !== 0) {
-          result = { metric: null, error: res.timedOut ? 'timeout' : res.oomKilled ? 'out of memory' : `exit code ${res.exitCode}` };
+        if (res.exitCode !== 0) {
+          result = { metric: null, error: `exit code ${res.exitCode}` };
         } else {
           const submission = await sandbox.readFile(SUBMISSION_FILE).catch(() => undefined);
           const scored = submission ? await scoreSubmission({ task: task.name, submission }) : { ok: false as const, error: `no ${SUBMISSION_FILE}` };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact-ref';
-import { EpisodeLimits } from './episode-schema';
+import { EpisodeLimits, RewardScale } from './episode-schema';
 
 /** `collectTrajectories` input: tasks × diverse-idea subsets × repeats, run as child episodes. */
 export const CollectInput = z
@@ -17,6 +17,8 @@ export const CollectInput = z
     concurrency: z.number().int().min(1).max(64).default(2),
     limits: EpisodeLimits.default(EpisodeLimits.parse({})),
     seed: z.number().int().nonnegative().default(1),
+    /** Reward scales to use instead of the tasks' current ones (e.g. a previous run's, to reproduce its rewards). */
+    rewardScales: z.record(z.string(), RewardScale).optional(),
   })
   .strict()
   .refine((v) => v.ideasPerEpisode.min <= v.ideasPerEpisode.max, { message: 'min must be <= max', path: ['ideasPerEpisode', 'min'] });

@@ -36,12 +36,22 @@ export const EpisodeLimits = z.object({
 });
 export type EpisodeLimits = z.infer<typeof EpisodeLimits>;
 
+/**
+ * The reward module's metric scale of one task, read once when a run starts and then fixed: m_best is raised
+ * between runs (`activities/task-best.ts`), and α = 100/(m_best − m_init) must not change within a run, so
+ * every reward of the run can be recomputed from what the run recorded.
+ */
+export const RewardScale = z.object({ mInit: z.number(), mBest: z.number() }).strict();
+export type RewardScale = z.infer<typeof RewardScale>;
+
 export const EpisodeInput = z.object({
   task: z.string().min(1),
   agent: AgentSpec.default({ kind: 'scripted' }),
   seedIdeas: z.array(SeedIdea).max(3).default([]),
   limits: EpisodeLimits.default(EpisodeLimits.parse({})),
   seed: z.number().int().default(0),
+  /** Fixed by the parent run (collection, evaluation); read from the task when the episode is started alone. */
+  rewardScale: RewardScale.optional(),
 });
 export type EpisodeInput = z.input<typeof EpisodeInput>;
 export type EpisodeConfig = z.output<typeof EpisodeInput>;
@@ -64,6 +74,8 @@ export const StepRecord = z.object({
   /** Metric of the workspace after the action (scored runs only). */
   metricAfter: z.number().nullable(),
   reward: z.number().nullable(),
+  /** The m_init and m_best the reward was computed with (fixed for the run). */
+  rewardScale: RewardScale,
   snapshotAfter: ArtifactRef,
   startedAt: z.string(),
   seconds: z.number(),
@@ -78,6 +90,7 @@ export const EpisodeSummary = z.object({
   steps: z.number().int(),
   endReason: z.enum(['final_answer', 'max_steps', 'time_limit']),
   initialMetric: z.number().nullable(),
+  rewardScale: RewardScale,
   finalMetric: z.number().nullable(),
   bestMetric: z.number().nullable(),
   trajectory: ArtifactRef,

@@ -1,8 +1,9 @@
 import { defineQuery, executeChild, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { DatasetActivities } from '../activities/dataset-activities';
+import type { OrchestratorActivities } from '../activities/orchestrator-activities';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { CollectInput, type DatasetRefs } from '../core/collect-schema';
-import type { EpisodeSummary, SeedIdea } from '../core/episode-schema';
+import type { EpisodeSummary, RewardScale, SeedIdea } from '../core/episode-schema';
 import { failureMessage } from '../core/failure-message';
 import { forEachBounded } from '../core/for-each-bounded';
 import { ideaSubsets } from '../core/idea-subsets';
@@ -12,6 +13,7 @@ import { runEpisode } from './episode';
 import { parseWorkflowInput } from './validate-input';
 
 const datasets = proxyActivities<DatasetActivities>({ startToCloseTimeout: '10 minutes', retry: { maximumAttempts: 5 } });
+const orchestrator = proxyActivities<OrchestratorActivities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 5 } });
 
 export interface CollectProgress {
   stage: 'ideas' | 'episodes' | 'datasets' | 'done';
@@ -23,6 +25,9 @@ export const collectProgressQuery = defineQuery<CollectProgress>('progress');
 
 export interface CollectResult extends DatasetRefs {
   episodes: { task: string; workflowId: string; ideas: string[]; ok: boolean; error?: string; bestMetric?: number | null; steps?: number }[];
+  /** m_init and m_best per task as read when the collection started: every episode's rewards use them. */
+  rewardScales: Record<string, RewardScale>;
+  /** m_best raised by this collection's episodes; later runs read it, this one does not. */
   raisedBest: Record<string, number>;
   sandboxSeconds: number;
   metricCache: { evaluations: number; hits: number; hitRate: number };
@@ -39,6 +44,11 @@ export async function collectTrajectories(raw: CollectInput): Promise<CollectRes
   upsertSearchAttributes([{ key: MLAGENT_STAGE, value: 'collect' }]);
   const progress: CollectProgress = { stage: 'ideas', done: 0, failed: 0, total: 0 };
   setHandler(collectProgressQuery, () => progress);
+  // Before any episode: the bests this collection raises at its end must not rescale its own rewards.
+  const rewardScales = {
+    ...(await orchestrator.rewardScales.executeWithOptions({ summary: 'read reward scales' }, [{ tasks: input.tasks }])),
+    ...input.rewardScales,
+  };
 
   setCurrentDetails(`generating ${input.ideasPerTask} diverse ideas for ${input.tasks.length} tasks…`);
   const ideaSets = await Promise.all(
@@ -73,7 +83,7 @@ export async function collectTrajectories(raw: CollectInput): Promise<CollectRes
     try {
       const summary = await executeChild(runEpisode, {
         workflowId: job.workflowId,
-        args: [{ task: job.task, agent: { kind: 'scripted' }, seedIdeas: job.ideas, limits: input.limits, seed: job.seed }],
+        args: [{ task: job.task, agent: { kind: 'scripted' }, seedIdeas: job.ideas, limits: input.limits, seed: job.seed, rewardScale: rewardScales[job.task] }],
       });
       summaries.push(summary);
       trajectories.push(summary.trajectory);
@@ -99,6 +109,7 @@ export async function collectTrajectories(raw: CollectInput): Promise<CollectRes
   const result: CollectResult = {
     ...refs,
     episodes,
+    rewardScales,
     raisedBest,
     sandboxSeconds: summaries.reduce((n, s) => n + s.sandboxSeconds, 0),
     metricCache: { evaluations, hits, hitRate: evaluations ? hits / evaluations : 0 },

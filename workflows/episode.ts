@@ -16,13 +16,14 @@ import type { OrchestratorActivities, CompactStep, TaskInfo } from '../activitie
 import type * as modelActivities from '../activities/model';
 import type { SandboxActivities } from '../activities/sandbox-activities';
 import type { ArtifactRef } from '../core/artifact-ref';
-import { EpisodeInput, type EpisodeConfig, type EpisodeSummary, type HistoryEntry } from '../core/episode-schema';
+import { EpisodeInput, type EpisodeConfig, type EpisodeSummary, type HistoryEntry, type RewardScale } from '../core/episode-schema';
 import type { TokenUsage } from '../core/llm-schemas';
 import { parseResponse } from '../core/parse-response';
 import { buildPrompt } from '../core/prompt';
 import { MODEL_QUEUE, SANDBOX_QUEUE } from '../core/queues';
 import { MLAGENT_STAGE, MLAGENT_TASK } from '../core/search-attributes';
 import { computeReward } from '../core/reward';
+import { kindAfterEvaluation } from '../core/step-kind';
 import { parseWorkflowInput } from './validate-input';
 
 const orchestrator = proxyActivities<OrchestratorActivities>({
@@ -46,6 +47,8 @@ export interface EpisodeProgress {
   task: string;
   step: number;
   maxSteps: number;
+  /** The m_init and m_best every reward of this episode uses. */
+  rewardScale: RewardScale;
   steps: { step: number; action: string; kind: string; reward: number | null; metric: number | null; seconds: number }[];
   done: boolean;
 }
@@ -63,7 +66,8 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     { key: MLAGENT_STAGE, value: 'episode' },
   ]);
   const task = await orchestrator.taskInfo({ task: input.task });
-  const progress: EpisodeProgress = { task: task.name, step: 0, maxSteps: input.limits.maxSteps, steps: [], done: false };
+  const rewardScale: RewardScale = input.rewardScale ?? { mInit: task.mInit, mBest: task.mBest };
+  const progress: EpisodeProgress = { task: task.name, step: 0, maxSteps: input.limits.maxSteps, rewardScale, steps: [], done: false };
   setHandler(episodeProgressQuery, () => progress);
 
   const actionTimeoutSec = (input.limits.scriptTimeoutSec ?? task.scriptTimeoutSec) + 120;
@@ -75,7 +79,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
 
   const steps: CompactStep[] = [];
   /** The workspace now: its latest snapshot and metric (m_t). */
-  let state: { snapshot: ArtifactRef; metric: number | null } = { snapshot: opened.snapshot, metric: task.mInit };
+  let state: { snapshot: ArtifactRef; metric: number | null } = { snapshot: opened.snapshot, metric: rewardScale.mInit };
   const usage = { sandboxSeconds: 0, evaluations: { total: 0, cached: 0 } };
   let endReason: EpisodeSummary['endReason'] = 'max_steps';
   try {
@@ -83,7 +87,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     // One timer for the whole episode: when it fires, the step in flight is cancelled and the episode ends.
     await CancellationScope.withTimeout(input.limits.maxMinutes * 60_000, async () => {
       for (let step = 0; step < input.limits.maxSteps; step++) {
-        const record = await runStep({ input, task, step, history, state, ws, actionTimeoutSec, usage });
+        const record = await runStep({ input, task, rewardScale, step, history, state, ws, actionTimeoutSec, usage });
         steps.push(record);
         history.push({ response: record.response, observation: record.observation });
         state = { snapshot: record.snapshotAfter, metric: nextMetric(record, state.metric) };
@@ -124,7 +128,8 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     task: task.name,
     steps: steps.length,
     endReason,
-    initialMetric: task.mInit,
+    initialMetric: rewardScale.mInit,
+    rewardScale,
     finalMetric: state.metric,
     bestMetric: metrics.reduce<number | null>((best, m) => (best === null || better(m, best) ? m : best), null),
     trajectory,
@@ -135,6 +140,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
 async function runStep(p: {
   input: EpisodeConfig;
   task: TaskInfo;
+  rewardScale: RewardScale;
   step: number;
   history: HistoryEntry[];
   state: { snapshot: ArtifactRef; metric: number | null };
@@ -162,7 +168,7 @@ async function runStep(p: {
         ]);
   const { response } = decided;
   const parsed = parseResponse(response);
-  const base = { step, state, response, startedAt };
+  const base = { step, state, response, startedAt, rewardScale: p.rewardScale };
   if (!parsed.ok) {
     return {
       ...base,
@@ -191,22 +197,24 @@ async function runStep(p: {
   });
   p.usage.sandboxSeconds += result.seconds;
   let metricAfter = result.metricAfter;
+  let kind = result.kind;
   if (result.workspaceChanged) {
     const evaluated = await sandboxPool.evaluateWorkspace.executeWithOptions(
       { summary: `score workspace after ${parsed.action.name}` },
-      [{ task: task.name, snapshot: result.snapshotAfter }],
+      [{ task: task.name, snapshot: result.snapshotAfter, scriptTimeoutSec: input.limits.scriptTimeoutSec }],
     );
     metricAfter = evaluated.metric;
+    kind = kindAfterEvaluation(kind, evaluated);
     p.usage.evaluations.total++;
     if (evaluated.cached) p.usage.evaluations.cached++;
     else p.usage.sandboxSeconds += evaluated.seconds;
   }
   const { reward } = computeReward({
-    action_kind: result.kind,
+    action_kind: kind,
     m_prev: state.metric,
     m_next: metricAfter,
-    m_init: task.mInit,
-    m_best: task.mBest,
+    m_init: p.rewardScale.mInit,
+    m_best: p.rewardScale.mBest,
     higher_is_better: task.higherIsBetter,
   });
   return {
@@ -214,7 +222,7 @@ async function runStep(p: {
     ...tokenUsage(decided.usage, result.usage),
     action: parsed.action,
     observation: result.observation,
-    kind: result.kind,
+    kind,
     metricAfter,
     reward,
     snapshotAfter: result.snapshotAfter,
@@ -286,7 +294,7 @@ function nextMetric(record: CompactStep, prev: number | null): number | null {
 function detailsMarkdown(task: TaskInfo, p: EpisodeProgress): string {
   const rows = p.steps.map((s) => `| ${s.step + 1} | ${s.action} | ${s.kind} | ${s.reward?.toFixed(3) ?? '-'} | ${s.metric ?? '-'} |`);
   return [
-    `**${task.name}** (${task.metricName}, ${task.higherIsBetter ? 'higher' : 'lower'} is better; starter ${task.mInit}) — step ${p.step}/${p.maxSteps}`,
+    `**${task.name}** (${task.metricName}, ${task.higherIsBetter ? 'higher' : 'lower'} is better; starter ${p.rewardScale.mInit}, best known ${p.rewardScale.mBest}) — step ${p.step}/${p.maxSteps}`,
     '',
     '| step | action | outcome | reward | metric |',
     '|---|---|---|---|---|',

@@ -29,7 +29,7 @@ export async function evaluate(raw: EvaluateInput): Promise<EvaluateResult> {
   await forEachBounded(jobs, input.concurrency, async ({ a, t, k }) => {
     const summary = await executeChild(runEpisode, {
       workflowId: `${id}/${a.name}/${t.name}/${k}`,
-      args: [{ task: t.name, agent: a.agent, limits: input.limits, seed: input.seed * 1000 + k }],
+      args: [{ task: t.name, agent: a.agent, limits: input.limits, seed: input.seed * 1000 + k, rewardScale: { mInit: t.mInit, mBest: t.mBest } }],
     }).catch(() => undefined);
     const key = `${a.name}\0${t.name}`;
     metrics.set(key, [...(metrics.get(key) ?? []), summary?.finalMetric ?? null]);
