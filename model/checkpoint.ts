@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { pack, extract } from 'tar-stream';
 import { ArtifactRef } from '../core/artifact-ref';
 import { ArtifactStore } from '../activities/artifact-store';
-import { parseModelConfig } from './config';
+import { ModelConfig, parseModelConfig } from './config';
 import { NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors';
 import { Tokenizer } from './tokenizer';
 import { Qwen2Model, isTransposedInFile, parameterShapes } from './qwen2';
@@ -19,6 +19,18 @@ function transpose2d(t: NamedTensor): NamedTensor {
   const out = new Float32Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
   return { shape: [c, r], data: out };
+}
+
+/** Tensors a config needs are all there with HF shapes; value_head.* may be absent (modelFromFiles adds it). */
+export function checkTensorsAgainstConfig(tensors: Map<string, NamedTensor>, config: ModelConfig, source: string): void {
+  const missing: string[] = [];
+  for (const [name, shape] of parameterShapes(config)) {
+    const t = tensors.get(name);
+    if (!t) { if (!name.startsWith('value_head.')) missing.push(name); continue; }
+    const want = isTransposedInFile(name) ? [...shape].reverse() : shape;
+    if (t.shape.join() !== want.join()) throw new Error(`${source}: tensor ${name} has shape [${t.shape}], config needs [${want}]`);
+  }
+  if (missing.length) throw new Error(`${source}: ${missing.length} tensor(s) missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
 }
 
 /** Variables → HF-layout tensors. */

@@ -6,7 +6,7 @@ import { ForwardInput, KVCache, Qwen2Model, attentionMask } from './qwen2';
 type LayerWeights = {
   /** [H, 2C]: q/k/v columns grouped per kv head, then the same columns rotated by half (see `Decoder`). */
   qkv: tf.Tensor;
-  qkvBias: tf.Tensor;
+  qkvBias?: tf.Tensor; // absent for Llama (no attention biases)
   o: tf.Tensor;
   gate: tf.Tensor;
   up: tf.Tensor;
@@ -47,10 +47,11 @@ export class Decoder {
       const layers = Array.from({ length: c.num_hidden_layers }, (_, l): LayerWeights => {
         const q = (n: string) => p(`model.layers.${l}.${n}`);
         const wqkv = tf.concat([q('self_attn.q_proj.weight'), q('self_attn.k_proj.weight'), q('self_attn.v_proj.weight')], 1);
-        const bqkv = tf.concat([q('self_attn.q_proj.bias'), q('self_attn.k_proj.bias'), q('self_attn.v_proj.bias')], 0);
+        const biased = model.params.has(`model.layers.${l}.self_attn.q_proj.bias`);
+        const bqkv = biased ? tf.concat([q('self_attn.q_proj.bias'), q('self_attn.k_proj.bias'), q('self_attn.v_proj.bias')], 0) : undefined;
         return {
           qkv: tf.gather(wqkv, columns, 1).mul(scale).mul(column(q('input_layernorm.weight'))),
-          qkvBias: tf.gather(bqkv, columns).mul(scale),
+          qkvBias: bqkv && tf.gather(bqkv, columns).mul(scale),
           o: q('self_attn.o_proj.weight').clone(),
           gate: q('mlp.gate_proj.weight').mul(column(q('post_attention_layernorm.weight'))),
           up: q('mlp.up_proj.weight').mul(column(q('post_attention_layernorm.weight'))),
@@ -112,7 +113,8 @@ export class Decoder {
     let x = embed(tf.tensor1d(inp.ids.flat(), 'int32'), this.model.p('model.embed_tokens.weight')); // [B, H]
     const next: KVCache = { k: [], v: [], segments: segK };
     this.layers.forEach((w, l) => {
-      const qkv = tf.matMul(rmsNorm(x, undefined, eps), w.qkv).add(w.qkvBias).mul(cs).reshape([B, 2, kvHeads, rep + 2, D]).sum(1);
+      const proj = tf.matMul(rmsNorm(x, undefined, eps), w.qkv);
+      const qkv = (w.qkvBias ? proj.add(w.qkvBias) : proj).mul(cs).reshape([B, 2, kvHeads, rep + 2, D]).sum(1);
       const [q, k, v] = tf.split(qkv, [rep, 1, 1], 2);
       const keys = tf.concat([inp.cache.k[l], k], 2);
       const values = tf.concat([inp.cache.v[l], v], 2);
@@ -129,6 +131,6 @@ export class Decoder {
   }
 
   dispose(): void {
-    tf.dispose([this.head, ...this.layers.flatMap((w) => Object.values(w))]);
+    tf.dispose([this.head, ...this.layers.flatMap((w) => Object.values(w).filter((t): t is tf.Tensor => t !== undefined))]);
   }
 }

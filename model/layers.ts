@@ -93,8 +93,9 @@ export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tens
   return x.mul(cos).add(tf.concat([x2.neg(), x1], 3).mul(sin));
 }
 
+/** Biases are all present (Qwen2) or all absent (Llama). */
 export interface AttentionWeights {
-  wq: tf.Tensor; bq: tf.Tensor; wk: tf.Tensor; bk: tf.Tensor; wv: tf.Tensor; bv: tf.Tensor; wo: tf.Tensor;
+  wq: tf.Tensor; bq?: tf.Tensor; wk: tf.Tensor; bk?: tf.Tensor; wv: tf.Tensor; bv?: tf.Tensor; wo: tf.Tensor;
 }
 
 export interface AttentionInput {
@@ -120,7 +121,8 @@ export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; 
   const D = H / heads;
   const rep = heads / kvHeads;
   // one projection and one rotary pass for q, k and v together: fewer ops per decoded token
-  const qkv = linear(x, tf.concat([w.wq, w.wk, w.wv], 1), tf.concat([w.bq, w.bk, w.bv], 0))
+  const bias = w.bq && w.bk && w.bv ? tf.concat([w.bq, w.bk, w.bv], 0) : undefined;
+  const qkv = linear(x, tf.concat([w.wq, w.wk, w.wv], 1), bias)
     .reshape([B, T, heads + 2 * kvHeads, D])
     .transpose([0, 2, 1, 3]);
   const [qk, vNew] = tf.split(qkv, [heads + kvHeads, kvHeads], 1);

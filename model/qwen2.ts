@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ModelConfig, headDim } from './config';
+import { ModelConfig, headDim, usesAttentionBias } from './config';
 import { attention, embed, linear, linearTransposed, rmsNorm, ropeTables, swiglu } from './layers';
 import { normalArray, rng } from './random';
 
@@ -8,19 +8,20 @@ export function isTransposedInFile(name: string): boolean {
   return name.endsWith('_proj.weight') || name === 'lm_head.weight' || name === 'value_head.weight';
 }
 
-/** Parameter names (HF Qwen2 names plus our value head) with their in-memory shapes. */
+/** Parameter names (HF Qwen2 / Llama names plus our value head) with their in-memory shapes. */
 export function parameterShapes(c: ModelConfig): Map<string, number[]> {
   const H = c.hidden_size, D = headDim(c), I = c.intermediate_size;
+  const bias = usesAttentionBias(c);
   const s = new Map<string, number[]>([['model.embed_tokens.weight', [c.vocab_size, H]]]);
   for (let i = 0; i < c.num_hidden_layers; i++) {
     const p = `model.layers.${i}.`;
     s.set(p + 'input_layernorm.weight', [H]);
     s.set(p + 'self_attn.q_proj.weight', [H, c.num_attention_heads * D]);
-    s.set(p + 'self_attn.q_proj.bias', [c.num_attention_heads * D]);
+    if (bias) s.set(p + 'self_attn.q_proj.bias', [c.num_attention_heads * D]);
     s.set(p + 'self_attn.k_proj.weight', [H, c.num_key_value_heads * D]);
-    s.set(p + 'self_attn.k_proj.bias', [c.num_key_value_heads * D]);
+    if (bias) s.set(p + 'self_attn.k_proj.bias', [c.num_key_value_heads * D]);
     s.set(p + 'self_attn.v_proj.weight', [H, c.num_key_value_heads * D]);
-    s.set(p + 'self_attn.v_proj.bias', [c.num_key_value_heads * D]);
+    if (bias) s.set(p + 'self_attn.v_proj.bias', [c.num_key_value_heads * D]);
     s.set(p + 'self_attn.o_proj.weight', [c.num_attention_heads * D, H]);
     s.set(p + 'post_attention_layernorm.weight', [H]);
     s.set(p + 'mlp.gate_proj.weight', [H, I]);
@@ -48,7 +49,10 @@ export interface ForwardInput {
   cache?: KVCache;
 }
 
-/** Qwen2 decoder with a scalar value head. Parameters are tf.Variables named as in Hugging Face checkpoints. */
+/**
+ * Qwen2 decoder with a scalar value head; without attention biases it is the Llama decoder. Parameters are
+ * tf.Variables named as in Hugging Face checkpoints.
+ */
 export class Qwen2Model {
   constructor(readonly config: ModelConfig, readonly params: Map<string, tf.Variable>) {
     for (const [name, shape] of parameterShapes(config)) {
@@ -96,12 +100,13 @@ export class Qwen2Model {
     const next: KVCache = { k: [], v: [], segments: segK };
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const q = (n: string) => this.p(`model.layers.${l}.${n}`);
+      const b = (n: string) => this.params.get(`model.layers.${l}.${n}`); // absent without attention biases
       const a = attention({
         x: rmsNorm(x, q('input_layernorm.weight'), c.rms_norm_eps),
         w: {
-          wq: q('self_attn.q_proj.weight'), bq: q('self_attn.q_proj.bias'),
-          wk: q('self_attn.k_proj.weight'), bk: q('self_attn.k_proj.bias'),
-          wv: q('self_attn.v_proj.weight'), bv: q('self_attn.v_proj.bias'),
+          wq: q('self_attn.q_proj.weight'), bq: b('self_attn.q_proj.bias'),
+          wk: q('self_attn.k_proj.weight'), bk: b('self_attn.k_proj.bias'),
+          wv: q('self_attn.v_proj.weight'), bv: b('self_attn.v_proj.bias'),
           wo: q('self_attn.o_proj.weight'),
         },
         batch: B,

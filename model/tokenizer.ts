@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describeIssues } from '../core/zod-issues';
 
 /** Qwen2's pre-tokenizer split (digits one by one, words with their leading space). */
-const QWEN_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+export const QWEN_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 export const SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
 
@@ -67,7 +67,20 @@ function buildSplitter(p: PreTokJson): { split: Splitter; byteLevel: boolean } {
   if ('String' in p.pattern) throw new Error('tokenizer.json: Split with a String pattern is not supported');
   if (p.invert || (p.behavior && p.behavior !== 'Isolated')) throw new Error(`tokenizer.json: Split behavior ${p.behavior} is not supported (Isolated is)`);
   const re = jsRegex(p.pattern.Regex);
-  return { split: (s) => s.match(re) ?? [], byteLevel: false };
+  return { split: (s) => splitIsolated(s, re), byteLevel: false };
+}
+
+/** HF `Split` with behavior Isolated: every match is a piece and so is every non-empty stretch between matches. */
+function splitIsolated(s: string, re: RegExp): string[] {
+  const pieces: string[] = [];
+  let last = 0;
+  for (const m of s.matchAll(re)) {
+    if (m.index > last) pieces.push(s.slice(last, m.index));
+    if (m[0]) pieces.push(m[0]);
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) pieces.push(s.slice(last));
+  return pieces;
 }
 
 const toByteChars = (s: string) => Array.from(Buffer.from(s, 'utf8'), (b) => BYTE_TO_CHAR[b]).join('');
