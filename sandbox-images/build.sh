@@ -56,6 +56,16 @@ if [ ${#purge[@]} -gt 0 ]; then
   log=$(chroot "$root" env PATH=/usr/sbin:/usr/bin:/sbin:/bin dpkg --purge --force-depends "${purge[@]}" 2>&1) || { echo "$log" >&2; exit 1; }
 fi
 
+# Held-out answers must not be reachable in the sandbox: python3-sklearn and python3-statsmodels ship the very
+# data sets tasks are cut from (digits, co2, randhie), and the packages' test suites carry more tables and copies.
+# Every bundled data set goes, so their loaders fail (FileNotFoundError); activities/tasks/hidden-scan.py checks
+# by content that no task's answers or source rows are left anywhere the agent can read.
+py="$root/usr/lib/python3/dist-packages"
+find "$py/sklearn/datasets/data" "$py/sklearn/datasets/images" "$py/statsmodels/datasets" -mindepth 1 -type f \
+  -not -name '*.py' -not -path '*/__pycache__/*' -delete
+find "$py" -depth -type d -name tests -exec rm -rf {} +
+rm -rf "$py"/scipy/misc/*.dat "$root/usr/share/matplotlib/mpl-data/sample_data"
+
 chroot "$root" useradd --uid 1000 --user-group --create-home --home-dir /home/agent --shell /bin/bash agent
 install -d -o 1000 -g 1000 -m 0755 "$root/workspace"
 # debootstrap's own packages were unpacked before the dpkg excludes existed: drop their docs and locales too.
