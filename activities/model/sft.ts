@@ -11,6 +11,7 @@ import { SftHeartbeat, SftInput, SftResult, StepRecord } from '../../model/sft-p
 import { evalLoss, stepsPerEpoch, trainLoop } from '../../model/sft-trainer';
 import { pauseIfRequested } from '../fault-points';
 import { loadOrInitPolicy } from './policy-files';
+import { openScalarLog } from './tensorboard';
 
 /** Training progress stored inside each intermediate checkpoint. */
 const TrainerState = z.object({ step: z.number().int(), curve: z.array(StepRecord), heldOutBefore: z.number().optional() });
@@ -69,6 +70,7 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     log(`${train.length} examples in ${rows.length} packed rows of ${maxLen}; ${total} steps, ${model.parameterCount()} parameters`);
     const before = heldRows.length ? (state.heldOutBefore ?? evalLoss(model, heldRows, input.batchSize)) : undefined;
 
+    const scalars = openScalarLog({ run: ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, stage: 'sft', log });
     let lastCheckpoint = resumeFrom;
     const saveTrainingCheckpoint = async (step: number) => {
       const files = checkpointFiles(model, tokenizer);
@@ -81,6 +83,7 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
       hyper: input,
       afterStep: async (rec) => {
         curve.push(rec);
+        scalars?.scalars(rec.step, { 'sft/loss': rec.loss, 'sft/lr': rec.lr, 'sft/grad_norm': rec.gradNorm });
         if (rec.step % input.checkpointEvery === 0 && rec.step < total) lastCheckpoint = await saveTrainingCheckpoint(rec.step);
         const beat: SftHeartbeat = { step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint };
         ctx.heartbeat(beat);
@@ -91,6 +94,8 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
       },
     });
     const after = heldRows.length ? evalLoss(model, heldRows, input.batchSize) : undefined;
+    if (before !== undefined && after !== undefined) scalars?.scalars(total, { 'sft/held_out_loss_before': before, 'sft/held_out_loss_after': after });
+    scalars?.flush();
     const checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
     const heldOutLoss = before !== undefined && after !== undefined ? { before, after } : undefined;
     const lossCurve = await store.putJson({ steps: curve, heldOutLoss }, 'sft-loss-curve');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,12 +7,27 @@ import { test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { sftTrain } from '../../activities/model/sft';
+import { tensorboardDir } from '../../activities/model/tensorboard';
 import { getCheckpoint, modelFromFiles } from '../../model/checkpoint';
 import { generate } from '../../model/generate';
 import { SftInput, SftResult, StepRecord } from '../../model/sft-params';
 import { repoSftDataset, toJsonl } from './sft-dataset';
 
-test('SFT on a small real dataset lowers held-out loss and stores the loss curve', async () => {
+/** Scalars of an event-file directory, read by the `tensorboard` package (installed by make setup into .venv). */
+function readTensorboardScalars(logdir: string): Record<string, { step: number; value: number }[]> {
+  const py = path.join(__dirname, '../../.venv/bin/python');
+  const script = [
+    'import json, sys',
+    'from tensorboard.backend.event_processing.event_accumulator import EventAccumulator',
+    'acc = EventAccumulator(sys.argv[1]); acc.Reload()',
+    'print(json.dumps({t: [{"step": e.step, "value": e.value} for e in acc.Scalars(t)] for t in acc.Tags()["scalars"]}))',
+  ].join('\n');
+  const r = spawnSync(py, ['-c', script, logdir], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`reading TensorBoard events needs the tensorboard package in .venv (run \`make setup\`): ${r.error?.message ?? r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, { step: number; value: number }[]>;
+}
+
+test('SFT on a small real dataset lowers held-out loss and stores the loss curve', { timeout: 600_000 }, async () => {
   process.env.MLAGENT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-sft-'));
   const store = new ArtifactStore();
   const examples = repoSftDataset();
@@ -31,6 +47,12 @@ test('SFT on a small real dataset lowers held-out loss and stores the loss curve
   const curve = (await store.getJson<{ steps: StepRecord[] }>(res.lossCurve)).steps;
   assert.deepEqual(curve.map((s) => s.step), Array.from({ length: res.steps }, (_, i) => i + 1));
   assert.equal(beats.length, res.steps, 'one heartbeat per step');
+
+  // TensorBoard's own reader sees one sft/loss point per step, equal to the curve (float32 in the event file).
+  const events = readTensorboardScalars(tensorboardDir('test', 'sft'));
+  assert.deepEqual(events['sft/loss']?.map((e) => e.step), curve.map((s) => s.step));
+  events['sft/loss']!.forEach((e, i) => assert.ok(Math.abs(e.value - curve[i]!.loss) < 1e-5 * Math.max(1, curve[i]!.loss), `step ${e.step}`));
+  assert.equal(events['sft/held_out_loss_after']?.length, 1);
   const { model, tokenizer } = modelFromFiles(await getCheckpoint(store, res.checkpoint));
   const [g] = generate(model, tokenizer, [examples[0].prompt], { temperature: 0, maxNewTokens: 80 });
   console.log(`greedy sample after SFT: ${JSON.stringify(g.text)} (${g.stop})`);
