@@ -5,8 +5,12 @@ import { ForwardInput, Qwen2Model } from './qwen2';
 /** log p(target_t | prefix) at every position, [B, T] (differentiable: PPO's ratio uses it). */
 export function tokenLogProbs(model: Qwen2Model, inp: ForwardInput, targets: number[][]): tf.Tensor {
   const { hidden } = model.forward(inp);
-  const logp = tf.logSoftmax(model.logits(hidden), -1);
-  const oneHot = oneHotFloat(tf.tensor2d(targets, undefined, 'int32'), model.config.vocab_size);
+  return pickTargets(tf.logSoftmax(model.logits(hidden), -1), targets);
+}
+
+/** The targets' entries [B, T] of log-probabilities [B, T, V] (PPO also needs the full rows, for the entropy). */
+export function pickTargets(logp: tf.Tensor, targets: number[][]): tf.Tensor {
+  const oneHot = oneHotFloat(tf.tensor2d(targets, undefined, 'int32'), logp.shape[2]!);
   return logp.mul(oneHot).sum(-1);
 }
 

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { ArtifactRef } from './artifact-ref';
+import { RewardScale } from './episode-schema';
+
+/**
+ * `ppo` workflow input: ML-Agent's step-wise PPO. Each iteration samples B states from the expert states pool,
+ * lets the policy act n times from each, runs every action once from the restored state, rewards it with the
+ * reward module and takes PPO steps on the batch. Defaults suit the CPU default model (3.8M parameters, SFT
+ * from scratch) on 2 cores: one iteration is a few minutes, most of it in the sandboxes.
+ */
+export const PpoInput = z
+  .object({
+    /** `statesPool` ref of a `collectTrajectories` result. */
+    statesPool: ArtifactRef,
+    /** Policy to start from (the SFT checkpoint); it stays the KL reference for the whole run. */
+    checkpoint: ArtifactRef,
+    iterations: z.number().int().min(1).max(10_000).default(20),
+    /** B: states per iteration, spread evenly over the pool's tasks. */
+    statesPerIteration: z.number().int().min(1).max(256).default(4),
+    /** n: actions sampled per state (each executed once). */
+    actionsPerState: z.number().int().min(1).max(16).default(2),
+    /** PPO epochs over each iteration's batch. */
+    epochs: z.number().int().min(1).max(20).default(2),
+    /** Samples (actions) per gradient step. */
+    minibatchSize: z.number().int().min(1).max(256).default(4),
+    /** A tenth of SFT's peak: small policy steps keep it near the SFT policy it starts from. */
+    lrActor: z.number().positive().default(3e-5),
+    /** The critic is a fresh linear value head (the trunk is the actor's): it has to catch up in a few steps. */
+    lrCritic: z.number().positive().default(1e-3),
+    clipEps: z.number().positive().max(1).default(0.2),
+    /** Half-width of the value clip around the old value (rewards lie in [0, 1]). */
+    valueClipEps: z.number().positive().default(0.2),
+    /** β of the per-token KL penalty to the reference (k1 in the reward, see core/ppo.ts). */
+    klCoef: z.number().nonnegative().default(0.001),
+    /** Entropy bonus; 0 = entropy only reported. */
+    entropyCoef: z.number().nonnegative().default(0),
+    gamma: z.number().min(0).max(1).default(1),
+    lambda: z.number().min(0).max(1).default(0.95),
+    clipNorm: z.number().positive().default(1),
+    weightDecay: z.number().nonnegative().default(0),
+    maxNewTokens: z.number().int().positive().max(2048).default(256),
+    /** 1 samples from the policy itself, which the PPO ratio assumes (old log-probs are at temperature 1). */
+    temperature: z.number().positive().default(1),
+    seed: z.number().int().nonnegative().default(0),
+    /** Iterations per workflow run before continue-as-new (keeps the history small). */
+    continueAsNewEvery: z.number().int().min(1).default(5),
+    /** Actions executing at once on the sandbox queue. */
+    concurrency: z.number().int().min(1).max(64).default(2),
+    /** Per script run; the task's own timeout when absent. */
+    scriptTimeoutSec: z.number().int().positive().optional(),
+    observationChars: z.number().int().min(200).default(4000),
+    /** Heartbeat timeout of the model activities: how quickly a dead model worker is noticed. */
+    heartbeatTimeoutSeconds: z.number().int().min(1).default(120),
+    /** Set by continue-as-new only: where the previous run stopped. */
+    resume: z
+      .object({
+        iteration: z.number().int().nonnegative(),
+        policy: ArtifactRef,
+        rewardScales: z.record(z.string(), RewardScale),
+        /** JSONL of every finished iteration's metrics. */
+        metricsLog: ArtifactRef,
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type PpoInput = z.input<typeof PpoInput>;
+export type PpoConfig = z.output<typeof PpoInput>;
+
+/** Hyper-parameters of one update (what the model activity needs of the input). */
+export const PpoUpdateHyper = PpoInput.pick({
+  epochs: true, minibatchSize: true, lrActor: true, lrCritic: true, clipEps: true, valueClipEps: true, klCoef: true,
+  entropyCoef: true, gamma: true, lambda: true, clipNorm: true, weightDecay: true, seed: true,
+});
+export type PpoUpdateHyper = z.output<typeof PpoUpdateHyper>;
+
+export const PpoUpdateMetrics = z.object({
+  /** Mean k3 KL(π_old‖π) per token over the last epoch. */
+  approxKl: z.number(),
+  /** Mean k1 KL(π_old‖π_ref) per token (the penalised quantity). */
+  refKl: z.number(),
+  clipFraction: z.number(),
+  policyLoss: z.number(),
+  valueLoss: z.number(),
+  entropy: z.number(),
+  gradNormActor: z.number(),
+  gradNormCritic: z.number(),
+  steps: z.number().int(),
+  tokens: z.number().int(),
+});
+export type PpoUpdateMetrics = z.infer<typeof PpoUpdateMetrics>;
+
+export const PpoIterationMetrics = PpoUpdateMetrics.extend({
+  iteration: z.number().int(),
+  meanReward: z.number(),
+  /** Sampled actions by reward-module outcome (invalid, error, non_edit, corner_case, edit). */
+  kinds: z.record(z.string(), z.number().int()),
+  policy: ArtifactRef,
+});
+export type PpoIterationMetrics = z.infer<typeof PpoIterationMetrics>;

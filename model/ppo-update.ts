@@ -1,0 +1,187 @@
+import * as tf from '@tensorflow/tfjs';
+import { mean, ppoTargets } from '../core/ppo';
+import type { PpoUpdateHyper, PpoUpdateMetrics } from '../core/ppo-schema';
+import { rng } from './random';
+import { continuationBatch, type Generation, type TokenPair } from './generate';
+import { pickTargets, type TokenBatch } from './lm-loss';
+import { AdamW, clipByGlobalNorm } from './optim';
+import type { Qwen2Model } from './qwen2';
+import type { NamedTensor } from './safetensors';
+import { shuffled } from '../core/rng';
+
+/** One sampled action: token ids, the step's reward and the per-token terms PPO needs from before the update. */
+export interface PpoSample extends TokenPair {
+  reward: number;
+  oldLogprobs: number[];
+  refLogprobs: number[];
+  oldValues: number[];
+}
+
+const isCritic = (name: string) => name.startsWith('value_head.');
+
+/** Identity whose gradient is zero (tfjs has no stop-gradient op). */
+const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: (args[0] as tf.Tensor).clone(),
+  gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
+})) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Log-probs of the targets, entropies and values [B, T] from one forward pass. The value head reads the hidden
+ * states through a stop-gradient: the critic loss trains the value head only, the trunk is the actor's.
+ */
+function responseTerms(model: Qwen2Model, batch: TokenBatch): { logprobs: tf.Tensor; entropy: tf.Tensor; values: tf.Tensor } {
+  const { hidden } = model.forward(batch);
+  const logp = tf.logSoftmax(model.logits(hidden), -1);
+  return {
+    logprobs: pickTargets(logp, batch.targets),
+    entropy: logp.exp().mul(logp).sum(-1).neg(),
+    values: model.values(stopGradient(hidden)),
+  };
+}
+
+/** The response tokens' entries of a [B, T] grid (continuationBatch puts token t of row b at weight 1 number t). */
+function responseEntries(grid: number[][], batch: TokenBatch): number[][] {
+  return grid.map((row, b) => row.filter((_, i) => batch.weights[b][i] === 1));
+}
+
+/** Scatters per-response-token numbers back onto the batch grid (0 on prompt and padding). */
+function onGrid(rows: number[][], batch: TokenBatch): tf.Tensor2D {
+  return tf.tensor2d(
+    batch.weights.map((w, b) => {
+      let t = 0;
+      return w.map((x) => (x === 1 ? rows[b][t++] : 0));
+    }),
+  );
+}
+
+/** The tokens the policy chose: a generation that stopped at end-of-text chose that token too, and learns from it. */
+export function chosenTokens(g: Generation, eosId: number): number[] {
+  return g.stop === 'eos' ? [...g.tokens, eosId] : g.tokens;
+}
+
+/** Per-token log-probs and values of given responses under `model` (no gradient): the old policy's terms. */
+export function scoreResponses(model: Qwen2Model, pairs: TokenPair[]): { logprobs: number[][]; values: number[][] } {
+  const batch = continuationBatch(pairs);
+  const [lp, v] = tf.tidy(() => {
+    const r = responseTerms(model, batch);
+    return [r.logprobs.arraySync() as number[][], r.values.arraySync() as number[][]];
+  });
+  return { logprobs: responseEntries(lp, batch), values: responseEntries(v, batch) };
+}
+
+/**
+ * PPO on a policy with a value head: AdamW with its own learning rate for the actor (the language model) and
+ * for the critic (the value head), each clipped to `clipNorm` on its own. The moments persist across updates
+ * (`state` / `load`), so a run's iterations continue one optimisation.
+ */
+export class PpoTrainer {
+  readonly actor: AdamW;
+  readonly critic: AdamW;
+
+  constructor(readonly model: Qwen2Model, readonly hyper: PpoUpdateHyper) {
+    const opts = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: hyper.weightDecay };
+    this.actor = new AdamW(opts);
+    this.critic = new AdamW(opts);
+  }
+
+  /**
+   * `epochs` passes over the samples in shuffled minibatches (order fixed by `seed`). Gradient norms (before
+   * clipping) are means over all steps; the other metrics token means over the last epoch, each minibatch
+   * measured just before its step.
+   */
+  update(samples: PpoSample[], seed: number, afterStep?: (step: number) => void): PpoUpdateMetrics {
+    const h = this.hyper;
+    const targets = ppoTargets(samples, h);
+    const acc = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipped: 0, tokens: 0 };
+    const norms = { actor: 0, critic: 0 };
+    let steps = 0;
+    const next = rng(seed);
+    for (let epoch = 0; epoch < h.epochs; epoch++) {
+      const order = shuffled(samples.map((_, i) => i), next);
+      const last = epoch === h.epochs - 1;
+      for (let start = 0; start < order.length; start += h.minibatchSize) {
+        const idx = order.slice(start, start + h.minibatchSize);
+        const m = this.step(idx.map((i) => ({ sample: samples[i], advantages: targets[i].advantages, returns: targets[i].returns })));
+        norms.actor += m.gradNormActor;
+        norms.critic += m.gradNormCritic;
+        if (last) {
+          for (const k of ['policyLoss', 'valueLoss', 'entropy', 'approxKl', 'clipped'] as const) acc[k] += m[k] * m.tokens;
+          acc.tokens += m.tokens;
+        }
+        steps++;
+        afterStep?.(steps);
+      }
+    }
+    const per = (x: number) => x / Math.max(1, acc.tokens);
+    return {
+      approxKl: per(acc.approxKl),
+      refKl: mean(targets.map((t) => t.refKl)),
+      clipFraction: per(acc.clipped),
+      policyLoss: per(acc.policyLoss),
+      valueLoss: per(acc.valueLoss),
+      entropy: per(acc.entropy),
+      gradNormActor: norms.actor / Math.max(1, steps),
+      gradNormCritic: norms.critic / Math.max(1, steps),
+      steps,
+      tokens: acc.tokens,
+    };
+  }
+
+  /** One gradient step on a minibatch; the loss terms are token means (core/ppo.ts gives the same per token). */
+  private step(rows: { sample: PpoSample; advantages: number[]; returns: number[] }[]) {
+    const h = this.hyper;
+    const batch = continuationBatch(rows.map((r) => r.sample));
+    const tokens = rows.reduce((n, r) => n + r.sample.continuation.length, 0);
+    const host = tf.tidy(() => ({
+      mask: tf.tensor2d(batch.weights),
+      oldLp: onGrid(rows.map((r) => r.sample.oldLogprobs), batch),
+      oldV: onGrid(rows.map((r) => r.sample.oldValues), batch),
+      adv: onGrid(rows.map((r) => r.advantages), batch),
+      ret: onGrid(rows.map((r) => r.returns), batch),
+    }));
+    const terms: Record<'policyLoss' | 'valueLoss' | 'entropy' | 'approxKl' | 'clipped', tf.Scalar> = {} as never;
+    const tokenMean = (x: tf.Tensor) => x.mul(host.mask).sum().div(tokens) as tf.Scalar;
+    const vars = [...this.model.params.values()];
+    const { value, grads } = tf.variableGrads(() => {
+      const r = responseTerms(this.model, batch);
+      const logRatio = r.logprobs.sub(host.oldLp);
+      const ratio = logRatio.exp();
+      const pg = tf.maximum(host.adv.neg().mul(ratio), host.adv.neg().mul(ratio.clipByValue(1 - h.clipEps, 1 + h.clipEps)));
+      const vClipped = host.oldV.add(r.values.sub(host.oldV).clipByValue(-h.valueClipEps, h.valueClipEps));
+      const vf = tf.maximum(r.values.sub(host.ret).square(), vClipped.sub(host.ret).square()).mul(0.5);
+      terms.policyLoss = tf.keep(tokenMean(pg));
+      terms.valueLoss = tf.keep(tokenMean(vf));
+      terms.entropy = tf.keep(tokenMean(r.entropy));
+      terms.approxKl = tf.keep(tokenMean(ratio.sub(1).sub(logRatio)));
+      terms.clipped = tf.keep(tokenMean(ratio.sub(1).abs().greater(h.clipEps).cast('float32')));
+      // the value head sees a stop-gradient, so the critic term moves the value head only and the rest the actor
+      return terms.policyLoss.add(terms.valueLoss).sub(terms.entropy.mul(h.entropyCoef)) as tf.Scalar;
+    }, vars);
+    value.dispose();
+    const actorGrads = new Map<string, tf.Tensor>(), criticGrads = new Map<string, tf.Tensor>();
+    for (const [name, v] of this.model.params) if (grads[v.name]) (isCritic(name) ? criticGrads : actorGrads).set(name, grads[v.name]);
+    const gradNormActor = clipByGlobalNorm(actorGrads, h.clipNorm);
+    const gradNormCritic = clipByGlobalNorm(criticGrads, h.clipNorm);
+    this.actor.apply(this.model.params, actorGrads, h.lrActor);
+    this.critic.apply(this.model.params, criticGrads, h.lrCritic);
+    const out = Object.fromEntries(Object.entries(terms).map(([k, t]) => [k, t.dataSync()[0]])) as Record<keyof typeof terms, number>;
+    tf.dispose([...actorGrads.values(), ...criticGrads.values(), ...Object.values(terms), ...Object.values(host)]);
+    return { ...out, tokens, gradNormActor, gradNormCritic };
+  }
+
+  /** Both optimizers' moments in one map (their parameter names are disjoint). */
+  state(): Map<string, NamedTensor> {
+    return new Map([...this.actor.state(), ...this.critic.state()]);
+  }
+
+  load(state: Map<string, NamedTensor>, step: number): void {
+    const part = (critic: boolean) => new Map([...state].filter(([k]) => isCritic(k.slice(2)) === critic));
+    this.actor.load(part(false), step);
+    this.critic.load(part(true), step);
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+    this.critic.dispose();
+  }
+}
