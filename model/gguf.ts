@@ -36,6 +36,8 @@ export async function readGguf(file: string): Promise<GgufFile> {
   const bytes = await fs.readFile(source);
   if (bytes.length < 24) throw new Error(`${source}: truncated (${bytes.length} bytes, a GGUF header needs at least 24)`);
   if (bytes.toString('latin1', 0, 4) !== 'GGUF') throw new Error(`${source}: not a GGUF file (magic ${JSON.stringify(bytes.toString('latin1', 0, 4))}, expected "GGUF")`);
+  const version = bytes.readUInt32LE(4);
+  if (version !== 2 && version !== 3) throw new Error(`${source}: GGUF version ${version} is not supported (2 and 3 are)`);
   let parsed: Awaited<ReturnType<typeof gguf>>;
   try {
     parsed = await gguf(source, { allowLocalFile: true });
@@ -43,8 +45,6 @@ export async function readGguf(file: string): Promise<GgufFile> {
     throw new Error(`${source}: corrupt GGUF header (${(err as Error).message})`);
   }
   const { metadata: raw, tensorInfos, tensorDataOffset } = parsed;
-  const version = Number(raw.version);
-  if (version !== 2 && version !== 3) throw new Error(`${source}: GGUF version ${version} is not supported (2 and 3 are)`);
   const metadata = Object.fromEntries(Object.entries(raw).filter(([k]) => !HEADER_KEYS.has(k)));
   if (BigInt(Object.keys(metadata).length) !== BigInt(raw.kv_count) || BigInt(tensorInfos.length) !== BigInt(raw.tensor_count))
     throw new Error(`${source}: corrupt or truncated header (${Object.keys(metadata).length} of ${raw.kv_count} metadata entries, ${tensorInfos.length} of ${raw.tensor_count} tensors parsed)`);
