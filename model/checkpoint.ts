@@ -58,7 +58,8 @@ export function checkpointFiles(model: Qwen2Model, tokenizer: Tokenizer): Checkp
 export function modelFromFiles(files: CheckpointFiles, source = 'checkpoint'): { model: Qwen2Model; tokenizer: Tokenizer } {
   for (const f of REQUIRED) if (!files.has(f)) throw new Error(`${source}: ${f} missing (a checkpoint needs ${REQUIRED.join(', ')})`);
   const config = parseModelConfig(parseJson(files.get('config.json')!, `${source}/config.json`), `${source}/config.json`);
-  const tokenizer = Tokenizer.fromJson(parseJson(files.get('tokenizer.json')!, `${source}/tokenizer.json`), `${source}/tokenizer.json`);
+  const eos = typeof config.eos_token_id === 'number' ? config.eos_token_id : undefined; // HF configs may list several; one is used
+  const tokenizer = Tokenizer.fromJson(parseJson(files.get('tokenizer.json')!, `${source}/tokenizer.json`), `${source}/tokenizer.json`, eos);
   if (tokenizer.vocabSize > config.vocab_size) throw new Error(`${source}: tokenizer has ${tokenizer.vocabSize} tokens but vocab_size is ${config.vocab_size}`);
   const { tensors } = decodeSafetensors(files.get('model.safetensors')!, `${source}/model.safetensors`);
   const params = new Map<string, tf.Variable>();

@@ -96,7 +96,8 @@ export class Tokenizer {
   private readonly nfc: boolean;
   private readonly cache = new Map<string, number[]>();
 
-  constructor(readonly json: TokenizerJson) {
+  /** `eos`: the end-of-sequence id when the model's config names one (an instruct model ends turns with its own token). */
+  constructor(readonly json: TokenizerJson, private readonly eos?: number) {
     this.vocab = new Map(Object.entries(json.model.vocab));
     this.added = new Map((json.added_tokens ?? []).map((t) => [t.content, t.id]));
     this.idToToken = [];
@@ -112,11 +113,13 @@ export class Tokenizer {
     this.nfc = norm === 'NFC';
   }
 
-  static fromJson(raw: unknown, source = 'tokenizer.json'): Tokenizer {
+  static fromJson(raw: unknown, source = 'tokenizer.json', eos?: number): Tokenizer {
     const r = TokenizerJson.safeParse(raw);
     if (!r.success) throw new Error(`${source}: ${describeIssues(r.error)}`);
     // keep the file's own object (key order included) so saving it back is byte-identical
-    return new Tokenizer(raw as TokenizerJson);
+    const tok = new Tokenizer(raw as TokenizerJson, eos);
+    if (eos !== undefined && tok.idToToken[eos] === undefined) throw new Error(`${source}: eos token id ${eos} is outside the vocabulary (size ${tok.vocabSize})`);
+    return tok;
   }
 
   get vocabSize(): number {
@@ -130,7 +133,7 @@ export class Tokenizer {
   }
 
   get eosId(): number {
-    return this.added.get('<|endoftext|>') ?? this.added.get('<|im_end|>') ?? this.tokenId('<|endoftext|>');
+    return this.eos ?? this.added.get('<|endoftext|>') ?? this.added.get('<|im_end|>') ?? this.tokenId('<|endoftext|>');
   }
 
   encode(text: string): number[] {
