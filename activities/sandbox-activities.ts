@@ -9,6 +9,7 @@ import { ArtifactStore } from './artifact-store';
 import { executeAction, SUBMISSION_FILE } from './environment/execute-action';
 import { LlmClient, llmConfigFromEnv } from './llm/client';
 import { MetricCache } from './metric-cache';
+import { HOST_LABEL } from './sandbox/cleanup';
 import { Sandbox } from './sandbox/sandbox';
 import { loadTaskOrFail } from './tasks/registry';
 import { prepareTask } from './tasks/prepare';
@@ -57,6 +58,9 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
   const llmConfig = p.llm === undefined ? llmConfigFromEnv() : (p.llm ?? undefined);
   const llm = llmConfig?.model ? new LlmClient(llmConfig) : undefined;
 
+  // Every container says which host made it, so a restarted worker can reclaim what its predecessor left.
+  const host = { [HOST_LABEL]: p.hostQueue };
+
   async function snapshotOf(sandbox: Sandbox): Promise<ArtifactRef> {
     return store.put(await sandbox.snapshot(), 'workspace-snapshot');
   }
@@ -64,7 +68,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
   return {
     /** A fresh container holding the task's public files, or a stored snapshot (state restore). */
     async openWorkspace(a: { task: string; episodeId: string; snapshot?: ArtifactRef }): Promise<OpenWorkspaceResult> {
-      const labels = { 'mlagent.episode': a.episodeId, 'mlagent.task': a.task };
+      const labels = { ...host, 'mlagent.episode': a.episodeId, 'mlagent.task': a.task };
       const sandbox = a.snapshot
         ? await Sandbox.create({ workspaceTar: await store.get(a.snapshot), labels })
         : await Sandbox.create({ workspaceDir: (await prepareTask(loadTaskOrFail(a.task).name)).publicDir, labels });
@@ -93,7 +97,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       let sandbox = await attach(a.containerId);
       if (Context.current().info.attempt > 1) {
         await sandbox.destroy();
-        sandbox = await Sandbox.create({ workspaceTar: await store.get(a.state), labels: { 'mlagent.episode': a.episodeId, 'mlagent.task': task.name } });
+        sandbox = await Sandbox.create({ workspaceTar: await store.get(a.state), labels: { ...host, 'mlagent.episode': a.episodeId, 'mlagent.task': task.name } });
       }
       return whileHeartbeating(async () => {
         const outcome = await executeAction({ sandbox, action: a.action, scriptTimeoutSec: a.scriptTimeoutSec ?? task.scriptTimeoutSec, llm });
@@ -132,7 +136,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
         const hit = await cache.get(task.name, hash);
         if (hit) return { ...hit, cached: true, seconds: (Date.now() - started) / 1000 };
       }
-      const sandbox = await Sandbox.create({ workspaceTar: tar, labels: { 'mlagent.evaluate': task.name } });
+      const sandbox = await Sandbox.create({ workspaceTar: tar, labels: { ...host, 'mlagent.evaluate': task.name } });
       try {
         const timeoutSec = a.scriptTimeoutSec ?? task.scriptTimeoutSec;
         const res = await whileHeartbeating(() => sandbox.exec({ cmd: ['python3', STARTER_SCRIPT], timeoutMs: timeoutSec * 1000 }));

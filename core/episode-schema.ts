@@ -33,6 +33,8 @@ export const EpisodeLimits = z.object({
   /** Per script run; the task's own timeout when absent. */
   scriptTimeoutSec: z.number().int().positive().optional(),
   observationChars: z.number().int().min(200).default(4000),
+  /** An action its container's host has not started within this long moves, with the state, to another host. */
+  hostLostAfterSec: z.number().int().min(5).default(300),
 });
 export type EpisodeLimits = z.infer<typeof EpisodeLimits>;
 

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { runWorkerMain } from './run-worker';
+import { reclaimHostContainers } from '../activities/sandbox';
 import { createSandboxActivities } from '../activities/sandbox-activities';
 import { SANDBOX_QUEUE, sandboxHostQueue } from '../core/queues';
 
@@ -10,6 +11,8 @@ import { SANDBOX_QUEUE, sandboxHostQueue } from '../core/queues';
  */
 export async function createSandboxWorkers(p: { connection: NativeConnection; namespace: string; hostId?: string }): Promise<Worker[]> {
   const hostQueue = sandboxHostQueue(p.hostId ?? process.env.MLAGENT_SANDBOX_HOST_ID ?? os.hostname());
+  const reclaimed = await reclaimHostContainers(hostQueue);
+  if (reclaimed.length) console.log(`sandbox worker: removed ${reclaimed.length} container(s) a previous process of ${hostQueue} left`);
   const activities = createSandboxActivities({ hostQueue });
   const make = (taskQueue: string) => Worker.create({ connection: p.connection, namespace: p.namespace, taskQueue, activities, maxConcurrentActivityTaskExecutions: 4 });
   return Promise.all([make(SANDBOX_QUEUE), make(hostQueue)]);

@@ -70,12 +70,12 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
   const progress: EpisodeProgress = { task: task.name, step: 0, maxSteps: input.limits.maxSteps, rewardScale, steps: [], done: false };
   setHandler(episodeProgressQuery, () => progress);
 
-  const actionTimeoutSec = (input.limits.scriptTimeoutSec ?? task.scriptTimeoutSec) + 120;
+  const timeouts: HostTimeouts = { actionTimeoutSec: (input.limits.scriptTimeoutSec ?? task.scriptTimeoutSec) + 120, hostLostAfterSec: input.limits.hostLostAfterSec };
   const opened = await sandboxPool.openWorkspace.executeWithOptions(
     { taskQueue: SANDBOX_QUEUE, startToCloseTimeout: '10 minutes', summary: 'open workspace' },
     [{ task: task.name, episodeId }],
   );
-  const ws: Workspace = { containerId: opened.containerId, onHost: hostActivities(opened.hostQueue, actionTimeoutSec) };
+  const ws: Workspace = { containerId: opened.containerId, onHost: hostActivities(opened.hostQueue, timeouts) };
 
   const steps: CompactStep[] = [];
   /** The workspace now: its latest snapshot and metric (m_t). */
@@ -87,7 +87,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     // One timer for the whole episode: when it fires, the step in flight is cancelled and the episode ends.
     await CancellationScope.withTimeout(input.limits.maxMinutes * 60_000, async () => {
       for (let step = 0; step < input.limits.maxSteps; step++) {
-        const record = await runStep({ input, task, rewardScale, step, history, state, ws, actionTimeoutSec, usage });
+        const record = await runStep({ input, task, rewardScale, step, history, state, ws, timeouts, usage });
         steps.push(record);
         history.push({ response: record.response, observation: record.observation });
         state = { snapshot: record.snapshotAfter, metric: nextMetric(record, state.metric) };
@@ -145,7 +145,7 @@ async function runStep(p: {
   history: HistoryEntry[];
   state: { snapshot: ArtifactRef; metric: number | null };
   ws: Workspace;
-  actionTimeoutSec: number;
+  timeouts: HostTimeouts;
   usage: { sandboxSeconds: number; evaluations: { total: number; cached: number } };
 }): Promise<CompactStep> {
   const { input, task, step, state } = p;
@@ -184,7 +184,7 @@ async function runStep(p: {
   }
   const result = await runActionRecovering({
     ws: p.ws,
-    actionTimeoutSec: p.actionTimeoutSec,
+    timeouts: p.timeouts,
     summary: parsed.action.name,
     args: {
       episodeId: workflowInfo().workflowId,
@@ -236,6 +236,12 @@ function tokenUsage(decision: TokenUsage | undefined, action: TokenUsage[] = [])
   return usage.length > 0 ? { usage } : {};
 }
 
+/** How long one action may run, and how long its host may leave it unstarted before the host counts as lost. */
+interface HostTimeouts {
+  actionTimeoutSec: number;
+  hostLostAfterSec: number;
+}
+
 /** Where the episode's workspace lives now; it moves when its container or host is lost. */
 interface Workspace {
   containerId: string;
@@ -246,11 +252,11 @@ interface Workspace {
  * Activities on the host that holds the container. A dead worker is noticed by the heartbeat timeout (the
  * retry restores the state in a fresh container); a dead host by the schedule-to-start timeout.
  */
-function hostActivities(hostQueue: string, actionTimeoutSec: number): ActivityInterfaceFor<SandboxActivities> {
+function hostActivities(hostQueue: string, t: HostTimeouts): ActivityInterfaceFor<SandboxActivities> {
   return proxyActivities<SandboxActivities>({
     taskQueue: hostQueue,
-    startToCloseTimeout: `${actionTimeoutSec} seconds`,
-    scheduleToStartTimeout: '5 minutes',
+    startToCloseTimeout: `${t.actionTimeoutSec} seconds`,
+    scheduleToStartTimeout: `${t.hostLostAfterSec} seconds`,
     heartbeatTimeout: '30 seconds',
     retry: { maximumAttempts: 3 },
   });
@@ -259,7 +265,7 @@ function hostActivities(hostQueue: string, actionTimeoutSec: number): ActivityIn
 type RunActionArgs = Omit<Parameters<SandboxActivities['runAction']>[0], 'containerId'>;
 
 /** Runs the action; if its container or host is gone, reopens the state on any sandbox host and runs it there. */
-async function runActionRecovering(p: { ws: Workspace; actionTimeoutSec: number; summary: string; args: RunActionArgs }) {
+async function runActionRecovering(p: { ws: Workspace; timeouts: HostTimeouts; summary: string; args: RunActionArgs }) {
   for (let reopened = 0; ; reopened++) {
     try {
       const result = await p.ws.onHost.runAction.executeWithOptions({ summary: p.summary }, [{ ...p.args, containerId: p.ws.containerId }]);
@@ -272,7 +278,7 @@ async function runActionRecovering(p: { ws: Workspace; actionTimeoutSec: number;
         [{ task: p.args.task, episodeId: p.args.episodeId, snapshot: p.args.state }],
       );
       p.ws.containerId = again.containerId;
-      p.ws.onHost = hostActivities(again.hostQueue, p.actionTimeoutSec);
+      p.ws.onHost = hostActivities(again.hostQueue, p.timeouts);
     }
   }
 }

@@ -20,3 +20,14 @@ export async function cleanupSandboxes(p: { olderThanMs: number; labels?: Record
   }
   return removed;
 }
+
+/** Label naming the host queue of the sandbox worker that created a container. */
+export const HOST_LABEL = 'mlagent.host';
+
+/**
+ * Removes every container a previous process of this host left behind (its episodes reopen their last state
+ * elsewhere or here: a missing container counts as a lost workspace). One sandbox worker per host id.
+ */
+export function reclaimHostContainers(hostQueue: string): Promise<string[]> {
+  return cleanupSandboxes({ olderThanMs: 0, labels: { [HOST_LABEL]: hostQueue } });
+}
