@@ -10,11 +10,16 @@ import { AdamW } from '../model/optim';
 import { Qwen2Model } from '../model/qwen2';
 import { Tokenizer } from '../model/tokenizer';
 import { trainStep } from '../model/sft-trainer';
+import { ArtifactStore } from '../activities/artifact-store';
+import { ChatTemplate } from '../model/chat-template';
+import { getCheckpoint, modelFromFiles } from '../model/checkpoint';
+import { loadModelRecord } from '../model/model-registry';
 
 /**
- * `mlagent bench model [--json] [--backend NAME]`: the default CPU config's training tokens/s (forward, backward, clipping,
+ * `mlagent bench model [--json] [--backend NAME] [--model NAME]`: the default CPU config's training tokens/s (forward, backward, clipping,
  * AdamW) and generation tokens/s with and without the KV cache on every available backend, against the same
- * architecture in PyTorch on CPU (Debian's python3-torch) measured in the same run.
+ * architecture in PyTorch on CPU (Debian's python3-torch) measured in the same run. With `--model`, an imported
+ * model (`mlagent model import`) instead: checkpoint load time and batch-1 greedy generation on a chat prompt.
  */
 
 /** Slow backends get smaller workloads so the run stays within minutes; tokens/s are comparable anyway. */
@@ -59,6 +64,38 @@ function benchBackend(b: BackendName, tokenizer: Tokenizer, text: string) {
   return { parameters, trainTokensPerS: (w.batch * w.seq * w.steps) / trainS, genTokensPerS: { cached, uncached }, kvSpeedup: cached / uncached, workload: w };
 }
 
+const PRETRAINED_WORK = { genTokens: 128, uncachedTokens: 16, promptTokens: 256 };
+
+async function benchImported(name: string, text: string) {
+  const record = await loadModelRecord(name);
+  if (!record) throw new Error(`no model named ${name} (mlagent model list; mlagent model import …)`);
+  const [files, fetchS] = await secondsAsync(() => getCheckpoint(new ArtifactStore(), record.checkpoint));
+  const [{ model, tokenizer }, buildS] = seconds(() => modelFromFiles(files, name));
+  const template = ChatTemplate.fromCheckpoint(files, name);
+  const user = `Summarise this file:\n${tokenizer.decode(tokenizer.encode(text).slice(0, PRETRAINED_WORK.promptTokens - 30))}`;
+  const prompt = template ? template.render([{ role: 'user', content: user }], { addGenerationPrompt: true }) : user;
+  const gen = (maxNewTokens: number, useCache: boolean) => {
+    const [g, s] = seconds(() => generate(model, tokenizer, [prompt], { maxNewTokens, temperature: 0, stopAtActionInput: false, ignoreEos: true, useCache }));
+    return g[0].tokens.length / s;
+  };
+  gen(4, true); // warm-up
+  const result = {
+    parameters: model.parameterCount(),
+    loadS: { artifact: fetchS, build: buildS },
+    promptTokens: tokenizer.encode(prompt).length,
+    genTokensPerS: { cached: gen(PRETRAINED_WORK.genTokens, true), uncached: gen(PRETRAINED_WORK.uncachedTokens, false) },
+    workload: PRETRAINED_WORK,
+  };
+  model.dispose();
+  return result;
+}
+
+async function secondsAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t0 = process.hrtime.bigint();
+  const r = await f();
+  return [r, Number(process.hrtime.bigint() - t0) / 1e9];
+}
+
 /** The same architecture and workload as the tensorflow backend's, in PyTorch on all cores. */
 function benchPytorch(): { tokens_per_s: number; peak_rss_mib: number; torch: string } | { error: string } {
   const w = WORK.tensorflow;
@@ -79,8 +116,24 @@ export async function run(argv: string[]): Promise<number> {
   const tokenizer = Tokenizer.train({ texts: corpus, vocabSize: DEFAULT_CPU_CONFIG.vocab_size });
   const text = corpus.join('\n');
   const only = argv.indexOf('--backend');
-  const backends = (await availableBackends()).filter((b) => only < 0 || b === argv[only + 1]);
+  const named = argv.indexOf('--model');
+  // an imported model is benchmarked on the best backend unless one is named (on the slow ones it takes minutes)
+  const backends = (await availableBackends()).filter((b, i) => (only < 0 ? named < 0 || i === 0 : b === argv[only + 1]));
   if (backends.length === 0) { console.error(`--backend ${argv[only + 1]} is not available here`); return 2; }
+  if (named >= 0) {
+    const name = argv[named + 1];
+    const results: Record<string, Awaited<ReturnType<typeof benchImported>>> = {};
+    for (const b of backends) {
+      await useBackend(b);
+      const r = (results[b] = await benchImported(name, text));
+      say(`model bench: ${name} (${r.parameters} params) on ${b}, ${os.cpus().length} cores: load ${(r.loadS.artifact + r.loadS.build).toFixed(1)} s (artifact ${r.loadS.artifact.toFixed(1)} s, tensors ${r.loadS.build.toFixed(1)} s); greedy batch 1 after a ${r.promptTokens}-token chat prompt: ${r.genTokensPerS.cached.toFixed(1)} tok/s cached (${r.workload.genTokens} tokens), ${r.genTokensPerS.uncached.toFixed(1)} uncached (${r.workload.uncachedTokens})`);
+    }
+    const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+    say(`  peak RSS: ${peakRssMiB.toFixed(0)} MiB`);
+    if (asJson) console.log(JSON.stringify({ model: name, cores: os.cpus().length, backends: results, peakRssMiB, loadAverage: os.loadavg() }, null, 2));
+    tf.disposeVariables();
+    return 0;
+  }
   say(`model bench: default CPU config (${JSON.stringify({ hidden: DEFAULT_CPU_CONFIG.hidden_size, layers: DEFAULT_CPU_CONFIG.num_hidden_layers, heads: DEFAULT_CPU_CONFIG.num_attention_heads, kvHeads: DEFAULT_CPU_CONFIG.num_key_value_heads, vocab: DEFAULT_CPU_CONFIG.vocab_size })}; prompt tokenizer ${tokenizer.vocabSize} tokens), backends: ${backends.join(', ')}, ${os.cpus().length} cores`);
   const results: Record<string, ReturnType<typeof benchBackend>> = {};
   for (const b of backends) {
