@@ -62,7 +62,7 @@ export async function readGguf(file: string): Promise<GgufFile> {
     if (size === undefined) throw new Error(`${source}: tensor ${info.name} [${shape}] is not a whole number of ${type} blocks (corrupt header)`);
     const begin = dataStart + Number(info.offset);
     if (Number(info.offset) % alignment !== 0) throw new Error(`${source}: tensor ${info.name} starts at unaligned offset ${info.offset} (corrupt header)`);
-    if (begin + size > bytes.length) throw new Error(`${source}: truncated (tensor ${info.name} ends at byte ${begin + size}, the file has ${bytes.length})`);
+    if (begin + size > bytes.length) throw new Error(`${source}: truncated or corrupt (tensor ${info.name} ends at byte ${begin + size}, the file has ${bytes.length})`);
     tensors.set(info.name, { name: info.name, shape, type, begin, end: begin + size });
   }
   return { source, version, metadata, tensors, bytes };

