@@ -27,13 +27,15 @@ const CONTROL = 3, USER_DEFINED = 4;
 
 const byteLevel = (useRegex: boolean) => ({ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
 
+/** SmolLM / StarCoder: every digit on its own (HF `Digits(individual_digits)`), then GPT-2's byte-level split. */
+const digitsThenByteLevel = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\p{N}' }, behavior: 'Isolated', invert: false }, byteLevel(true)] };
+
 /** tokenizer.ggml.pre → tokenizer.json pre_tokenizer (llama.cpp's llama-vocab.cpp lists the regexes per name). */
 const PRE_TOKENIZERS: Record<string, unknown> = {
   default: byteLevel(true),
   'gpt-2': byteLevel(true),
-  // SmolLM / StarCoder: every digit on its own (HF `Digits(individual_digits)`), then GPT-2's byte-level split
-  smollm: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\p{N}' }, behavior: 'Isolated', invert: false }, byteLevel(true)] },
-  starcoder: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\p{N}' }, behavior: 'Isolated', invert: false }, byteLevel(true)] },
+  smollm: digitsThenByteLevel,
+  starcoder: digitsThenByteLevel,
   qwen2: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: QWEN_SPLIT }, behavior: 'Isolated', invert: false }, byteLevel(false)] },
 };
 

@@ -5,9 +5,9 @@ import { QuantType, dequantize, encodedBytes, quantTypeOf } from './gguf-quants'
 
 /**
  * A GGUF file read whole: metadata and tensor directory parsed by `@huggingface/gguf` (it reads local files,
- * but only the header: tensor data and dequantization are ours, in gguf-quants.ts). That parser does not
- * notice a file cut short inside its header (it reads zeros past the end), so every count, offset and size
- * it returns is checked against the actual file here before anything is trusted.
+ * but only the header: tensor data and dequantization are ours, in gguf-quants.ts). That parser returns a
+ * partial header without an error for a file cut short inside it, so every count, offset and size it returns
+ * is checked against the actual file here before anything is trusted.
  */
 
 export interface GgufTensor {
