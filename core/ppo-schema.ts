@@ -71,7 +71,7 @@ export type PpoConfig = z.output<typeof PpoInput>;
 export const PpoUpdateHyper = PpoInput.pick({
   epochs: true, minibatchSize: true, lrActor: true, lrCritic: true, clipEps: true, valueClipEps: true, klCoef: true,
   entropyCoef: true, gamma: true, lambda: true, clipNorm: true, weightDecay: true, seed: true,
-});
+}).strip(); // so the whole PpoInput parses into it
 export type PpoUpdateHyper = z.output<typeof PpoUpdateHyper>;
 
 export const PpoUpdateMetrics = z.object({
@@ -95,6 +95,8 @@ export const PpoIterationMetrics = PpoUpdateMetrics.extend({
   meanReward: z.number(),
   /** Sampled actions by reward-module outcome (invalid, error, non_edit, corner_case, edit). */
   kinds: z.record(z.string(), z.number().int()),
+  /** Sampled actions the sandboxes could not execute (lost hosts): not rewarded, not trained on. */
+  leftOut: z.number().int(),
   policy: ArtifactRef,
 });
 export type PpoIterationMetrics = z.infer<typeof PpoIterationMetrics>;

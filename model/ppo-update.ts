@@ -87,9 +87,9 @@ export class PpoTrainer {
   /**
    * `epochs` passes over the samples in shuffled minibatches (order fixed by `seed`). Gradient norms (before
    * clipping) are means over all steps; the other metrics token means over the last epoch, each minibatch
-   * measured just before its step.
+   * measured just before its step. Awaiting `afterStep` lets heartbeats and cancellation through between steps.
    */
-  update(samples: PpoSample[], seed: number, afterStep?: (step: number) => void): PpoUpdateMetrics {
+  async update(samples: PpoSample[], seed: number, afterStep?: (step: number) => Promise<void>): Promise<PpoUpdateMetrics> {
     const h = this.hyper;
     const targets = ppoTargets(samples, h);
     const acc = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipped: 0, tokens: 0 };
@@ -109,7 +109,7 @@ export class PpoTrainer {
           acc.tokens += m.tokens;
         }
         steps++;
-        afterStep?.(steps);
+        await afterStep?.(steps);
       }
     }
     const per = (x: number) => x / Math.max(1, acc.tokens);

@@ -3,6 +3,7 @@ import { runWorkerMain } from './run-worker';
 import { createDatasetActivities } from '../activities/dataset-activities';
 import { createIdeaActivities } from '../activities/ideas/activities';
 import { createOrchestratorActivities } from '../activities/orchestrator-activities';
+import { createPpoActivities } from '../activities/ppo-activities';
 import { ORCHESTRATOR_QUEUE } from '../core/queues';
 
 /** Orchestrator: every workflow plus the light activities (task metadata, agents, artifact writes). */
@@ -12,7 +13,7 @@ export async function createOrchestratorWorker(p: { connection: NativeConnection
     namespace: p.namespace,
     taskQueue: ORCHESTRATOR_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: { ...createOrchestratorActivities(), ...createDatasetActivities(), ...createIdeaActivities() },
+    activities: { ...createOrchestratorActivities(), ...createDatasetActivities(), ...createIdeaActivities(), ...createPpoActivities() },
   });
 }
 

@@ -5,3 +5,4 @@ export * from './ideas';
 export * from './collect';
 export * from './pipeline';
 export * from './evaluate';
+export * from './ppo';

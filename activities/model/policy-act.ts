@@ -24,7 +24,7 @@ export interface PolicyActResult {
 /** The model worker keeps the last policy it served in memory: an episode asks it 15 times in a row. */
 let loaded: { sha256: string; model: Qwen2Model; tokenizer: Tokenizer } | undefined;
 
-async function policyFor(ref: ArtifactRef): Promise<{ model: Qwen2Model; tokenizer: Tokenizer }> {
+export async function policyFor(ref: ArtifactRef): Promise<{ model: Qwen2Model; tokenizer: Tokenizer }> {
   if (loaded?.sha256 !== ref.sha256) {
     loaded?.model.dispose();
     const files = await getCheckpoint(new ArtifactStore(), ref);
@@ -33,15 +33,24 @@ async function policyFor(ref: ArtifactRef): Promise<{ model: Qwen2Model; tokeniz
   return loaded;
 }
 
+/**
+ * Like SFT, keeps the end of an over-long prompt (the latest feedback), so prompt + `maxNewTokens` fit the
+ * model's positions.
+ */
+export function fitPrompt(p: { model: Qwen2Model; tokenizer: Tokenizer; prompt: string; maxNewTokens: number }): string {
+  const { tokenizer } = p;
+  const room = p.model.config.max_position_embeddings - p.maxNewTokens;
+  const ids = tokenizer.encode(p.prompt);
+  let prompt = p.prompt;
+  // Decoded text can re-encode a few tokens longer at the cut, so cut again until it fits.
+  for (let keep = room; tokenizer.encode(prompt).length > room; keep -= 8) prompt = tokenizer.decode(ids.slice(ids.length - keep));
+  return prompt;
+}
+
 /** One agent decision by the trained policy: the response to the state's prompt, sampled once. */
 export async function policyAct(a: PolicyActInput): Promise<PolicyActResult> {
   const { model, tokenizer } = await policyFor(a.checkpoint);
-  // Like SFT, keep the end of an over-long prompt (the latest feedback), so prompt + response fit the positions.
-  const room = model.config.max_position_embeddings - a.maxNewTokens;
-  const ids = tokenizer.encode(a.prompt);
-  let prompt = a.prompt;
-  // Decoded text can re-encode a few tokens longer at the cut, so cut again until it fits.
-  for (let keep = room; tokenizer.encode(prompt).length > room; keep -= 8) prompt = tokenizer.decode(ids.slice(ids.length - keep));
+  const prompt = fitPrompt({ model, tokenizer, prompt: a.prompt, maxNewTokens: a.maxNewTokens });
   const [g] = generate(model, tokenizer, [prompt], { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed });
   const promptTokens = tokenizer.encode(prompt).length;
   return {

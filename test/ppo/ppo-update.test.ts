@@ -15,7 +15,7 @@ before(async () => {
 
 const hyper = (over: Partial<PpoUpdateHyper> = {}): PpoUpdateHyper => PpoUpdateHyper.parse({ epochs: 1, minibatchSize: 64, ...over });
 
-test('the tfjs losses equal core/ppo.ts token by token (ratios off 1, clipping engaged)', { timeout: 60_000 }, () => {
+test('the tfjs losses equal core/ppo.ts token by token (ratios off 1, clipping engaged)', { timeout: 60_000 }, async () => {
   const tok = tinyTokenizer();
   const model = Qwen2Model.init(tinyConfig({ vocab_size: tok.vocabSize }), 1);
   const pairs = [
@@ -37,7 +37,7 @@ test('the tfjs losses equal core/ppo.ts token by token (ratios off 1, clipping e
     s.oldLogprobs.map((oldLogprob, t) => ({ logprob: now.logprobs[b][t], oldLogprob, advantage: targets[b].advantages[t], value: now.values[b][t], oldValue: s.oldValues[t], ret: targets[b].returns[t] })),
   );
   const trainer = new PpoTrainer(model, h);
-  const m = trainer.update(samples, 0);
+  const m = await trainer.update(samples, 0);
   const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-4, `${what}: tfjs ${a} vs core ${b}`);
   near(m.policyLoss, mean(tokens.map((t) => policyLoss(t, h.clipEps))), 'policy loss');
   near(m.valueLoss, mean(tokens.map((t) => valueLoss(t, h.valueClipEps))), 'value loss');
@@ -52,7 +52,7 @@ test('the tfjs losses equal core/ppo.ts token by token (ratios off 1, clipping e
   model.dispose();
 });
 
-test('the critic loss moves only the value head; optimizer moments round-trip through state/load', { timeout: 60_000 }, () => {
+test('the critic loss moves only the value head; optimizer moments round-trip through state/load', { timeout: 60_000 }, async () => {
   const tok = tinyTokenizer();
   const model = Qwen2Model.init(tinyConfig({ vocab_size: tok.vocabSize }), 2);
   const pairs = [{ prompt: tok.encode('Thought: run it'), continuation: tok.encode(' Action: Execute Script') }];
@@ -61,7 +61,7 @@ test('the critic loss moves only the value head; optimizer moments round-trip th
   const samples: PpoSample[] = [{ ...pairs[0], continuation: pairs[0].continuation.slice(0, 1), reward: 1, oldLogprobs: now.logprobs[0].slice(0, 1), refLogprobs: now.logprobs[0].slice(0, 1), oldValues: now.values[0].slice(0, 1) }];
   const before = new Map([...model.params].map(([n, v]) => [n, Float32Array.from(v.dataSync() as Float32Array)]));
   const trainer = new PpoTrainer(model, hyper({ lrActor: 1e-2, lrCritic: 1e-2 }));
-  trainer.update(samples, 0);
+  await trainer.update(samples, 0);
   for (const [name, v] of model.params) {
     const changed = (v.dataSync() as Float32Array).some((x, i) => x !== before.get(name)![i]);
     assert.equal(changed, name.startsWith('value_head.'), `${name} ${changed ? 'changed' : 'unchanged'}`);
@@ -77,7 +77,7 @@ test('the critic loss moves only the value head; optimizer moments round-trip th
   model.dispose();
 });
 
-test('learning: with reward 1 for a response whose first token is a multiple of 4, mean reward rises under real PPO steps', { timeout: 300_000 }, () => {
+test('learning: with reward 1 for a response whose first token is a multiple of 4, mean reward rises under real PPO steps', { timeout: 300_000 }, async () => {
   const tok = tinyTokenizer();
   const config = tinyConfig({ vocab_size: tok.vocabSize });
   const model = Qwen2Model.init(config, 7);
@@ -106,7 +106,7 @@ test('learning: with reward 1 for a response whose first token is a multiple of 
     const refLp = continuationLogProbs(ref, pairs);
     const samples = pairs.map((p, i) => ({ ...p, reward: good(p.continuation[0]) ? 1 : 0, oldLogprobs: old.logprobs[i], refLogprobs: refLp[i], oldValues: old.values[i] }));
     sampled.push(mean(samples.map((s) => s.reward)));
-    const m = trainer.update(samples, it);
+    const m = await trainer.update(samples, it);
     assert.ok(Number.isFinite(m.policyLoss) && m.steps === 8 && m.gradNormActor > 0 && m.approxKl > 0, JSON.stringify(m));
     expected.push(expectedReward());
   }

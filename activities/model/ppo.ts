@@ -1,0 +1,116 @@
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import { ArtifactRef } from '../../core/artifact-ref';
+import { PpoUpdateHyper, type PpoUpdateMetrics } from '../../core/ppo-schema';
+import { initBackend } from '../../model/backend';
+import { checkpointFiles, getCheckpoint, modelFromFiles, putCheckpoint } from '../../model/checkpoint';
+import { continuationLogProbs, generate, type TokenPair } from '../../model/generate';
+import { chosenTokens, PpoTrainer, scoreResponses } from '../../model/ppo-update';
+import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
+import { ArtifactStore } from '../artifact-store';
+import { fitPrompt, policyFor } from './policy-act';
+
+/** The optimizer moments travel inside the policy checkpoint, so each iteration continues the same optimisation. */
+const OPTIMIZER_FILE = 'ppo_optimizer.safetensors';
+const STATE_FILE = 'ppo_state.json';
+const PpoState = z.object({ step: z.number().int().nonnegative() });
+
+const Rollouts = z.object({ rows: z.array(z.object({ prompt: z.array(z.number().int()), continuation: z.array(z.number().int()) })) });
+
+export interface PpoRolloutInput {
+  policy: ArtifactRef;
+  prompts: string[];
+  actionsPerState: number;
+  temperature: number;
+  maxNewTokens: number;
+  seed: number;
+}
+
+export interface PpoRolloutResult {
+  /** Token ids of every (prompt, action), state-major: state i's action j is row i·n + j. */
+  rollouts: ArtifactRef;
+  responses: string[];
+}
+
+/** n sampled actions per state prompt, in one batched generation; the token ids go to the store, not the history. */
+export async function ppoRollout(a: PpoRolloutInput): Promise<PpoRolloutResult> {
+  await initBackend();
+  const { model, tokenizer } = await policyFor(a.policy);
+  const prompts = a.prompts.flatMap((p) => Array<string>(a.actionsPerState).fill(fitPrompt({ model, tokenizer, prompt: p, maxNewTokens: a.maxNewTokens })));
+  const gens = generate(model, tokenizer, prompts, { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed });
+  const rows = gens.map((g, i) => ({ prompt: tokenizer.encode(prompts[i]), continuation: chosenTokens(g, tokenizer.eosId) }));
+  return { rollouts: await new ArtifactStore().putJson({ rows } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts'), responses: gens.map((g) => g.text) };
+}
+
+export interface PpoUpdateInput {
+  policy: ArtifactRef;
+  /** The KL reference (the run's starting checkpoint). */
+  reference: ArtifactRef;
+  rollouts: ArtifactRef;
+  /** The reward module's reward of each rollout row; null drops the row (its action could not be executed). */
+  rewards: (number | null)[];
+  hyper: PpoUpdateHyper;
+  /** Minibatch order of this update. */
+  seed: number;
+}
+
+export interface PpoUpdateResult {
+  policy: ArtifactRef;
+  metrics: PpoUpdateMetrics;
+}
+
+/**
+ * PPO epochs on one iteration's batch: the old log-probs and values come from the policy as it generated the
+ * batch, the reference log-probs from the reference checkpoint. Deterministic for its input, so a retry redoes
+ * the same update.
+ */
+export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
+  await initBackend();
+  const ctx = Context.current();
+  const hyper = PpoUpdateHyper.parse(a.hyper);
+  const store = new ArtifactStore();
+  const all = Rollouts.parse(await store.getJson(a.rollouts)).rows;
+  if (all.length !== a.rewards.length) throw new Error(`${all.length} rollouts but ${a.rewards.length} rewards`);
+  const kept = all.flatMap((r, i) => (a.rewards[i] === null ? [] : [{ ...r, reward: a.rewards[i]! }]));
+  const rows = kept.map(({ prompt, continuation }) => ({ prompt, continuation }));
+  const files = await getCheckpoint(store, a.policy);
+  const { model, tokenizer } = modelFromFiles(files, `policy ${a.policy.sha256.slice(0, 12)}`);
+  const trainer = new PpoTrainer(model, hyper);
+  try {
+    const saved = files.get(OPTIMIZER_FILE);
+    if (saved) trainer.load(decodeSafetensors(saved, OPTIMIZER_FILE).tensors, PpoState.parse(JSON.parse(files.get(STATE_FILE)?.toString() ?? 'null')).step);
+    const old = inChunks(rows, hyper.minibatchSize, (chunk) => scoreResponses(model, chunk));
+    const refLogprobs = await referenceLogProbs(store, a.reference, rows, hyper.minibatchSize);
+    const samples = kept.map((r, i) => ({ ...r, oldLogprobs: old.logprobs[i], refLogprobs: refLogprobs[i], oldValues: old.values[i] }));
+    const metrics = await trainer.update(samples, a.seed, async (step) => {
+      ctx.heartbeat({ step });
+      await new Promise((r) => setImmediate(r));
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+    });
+    const out = checkpointFiles(model, tokenizer);
+    out.set(OPTIMIZER_FILE, encodeSafetensors(trainer.state()));
+    out.set(STATE_FILE, Buffer.from(JSON.stringify({ step: trainer.actor.step } satisfies z.infer<typeof PpoState>)));
+    return { policy: await putCheckpoint(store, out), metrics };
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+async function referenceLogProbs(store: ArtifactStore, ref: ArtifactRef, rows: TokenPair[], chunk: number): Promise<number[][]> {
+  const { model } = modelFromFiles(await getCheckpoint(store, ref), `reference ${ref.sha256.slice(0, 12)}`);
+  try {
+    return inChunks(rows, chunk, (c) => ({ logprobs: continuationLogProbs(model, c) })).logprobs;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Scores rows a minibatch at a time, so a large batch never needs one huge forward pass. */
+function inChunks<K extends string>(rows: TokenPair[], size: number, score: (chunk: TokenPair[]) => Record<K, number[][]>): Record<K, number[][]> {
+  const out = {} as Record<K, number[][]>;
+  for (let i = 0; i < rows.length; i += size) {
+    for (const [k, v] of Object.entries(score(rows.slice(i, i + size))) as [K, number[][]][]) out[k] = [...(out[k] ?? []), ...v];
+  }
+  return out;
+}

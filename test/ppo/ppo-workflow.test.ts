@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { ArtifactStore } from '../../activities/artifact-store';
+import { fitPrompt } from '../../activities/model/policy-act';
+import { dockerClient } from '../../activities/sandbox/docker-client';
+import { Sandbox } from '../../activities/sandbox/sandbox';
+import { prepareTask } from '../../activities/tasks/prepare';
+import { loadTask } from '../../activities/tasks/registry';
+import type { PoolState } from '../../core/collect-schema';
+import { failureMessage } from '../../core/failure-message';
+import type { PpoInput, PpoIterationMetrics } from '../../core/ppo-schema';
+import { buildPrompt } from '../../core/prompt';
+import { ORCHESTRATOR_QUEUE } from '../../core/queues';
+import { initBackend } from '../../model/backend';
+import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
+import { continuationBatch } from '../../model/generate';
+import { AdamW } from '../../model/optim';
+import { Qwen2Model } from '../../model/qwen2';
+import { trainStep } from '../../model/sft-trainer';
+import type { PpoProgress, PpoResult } from '../../workflows/ppo';
+import { REPO, tinyConfig, tinyTokenizer } from '../model/fixtures';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+const TASK = 'co2';
+const MAX_NEW_TOKENS = 64;
+const ACTION = 'Thought: look\nAction: List Files\nAction Input: {"dir_path": "."}';
+
+let stack: TestStack;
+let modelWorker: ChildProcess;
+let statesPool: PpoInput['statesPool'];
+let checkpoint: PpoInput['checkpoint'];
+
+/**
+ * A real pool of two states (the co2 starter workspace) and a tiny policy taught to answer its prompt with a
+ * valid `List Files`, so sampled actions really run in the sandbox (an untrained model writes only invalid ones).
+ */
+before(async () => {
+  await initBackend();
+  const store = new ArtifactStore();
+  const sandbox = await Sandbox.create({ workspaceDir: (await prepareTask(TASK)).publicDir, labels: { 'mlagent.test': `ppo-${process.pid}` } });
+  let snapshot;
+  try {
+    snapshot = await store.put(await sandbox.snapshot(), 'workspace-snapshot');
+  } finally {
+    await sandbox.destroy();
+  }
+  const spec = loadTask(TASK);
+  const state: PoolState = { task: TASK, episodeId: 'fixture', step: 0, seedIdeas: [], history: [], snapshot, metric: spec.m_init, expertResponse: ACTION };
+  statesPool = await store.put([0, 1].map((step) => JSON.stringify({ ...state, step }) + '\n').join(''), 'states-pool');
+
+  const tokenizer = tinyTokenizer();
+  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize }), 3);
+  const prompt = fitPrompt({ model, tokenizer, prompt: buildPrompt({ researchProblem: spec.researchProblem, seedIdeas: [], history: [] }), maxNewTokens: MAX_NEW_TOKENS });
+  const batch = continuationBatch([{ prompt: tokenizer.encode(prompt), continuation: [...tokenizer.encode(ACTION), tokenizer.eosId] }]);
+  const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0 });
+  let loss = Infinity;
+  for (let i = 0; i < 500 && loss > 0.003; i++) loss = trainStep({ model, optimizer, batch, lr: 3e-3, clipNorm: 1 }).loss;
+  assert.ok(loss <= 0.003, `the fixture policy memorised its action (loss ${loss})`);
+  checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
+  optimizer.dispose();
+  model.dispose();
+
+  stack = await startTestStack();
+  modelWorker = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'workers/model.ts')], {
+    env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: stack.namespace },
+    stdio: 'ignore',
+  });
+});
+after(async () => {
+  modelWorker?.kill('SIGKILL');
+  await stack?.stop();
+});
+
+const input = (over: Partial<PpoInput> = {}): PpoInput => ({
+  statesPool, checkpoint, statesPerIteration: 2, actionsPerState: 1, minibatchSize: 2, maxNewTokens: MAX_NEW_TOKENS, lrActor: 1e-4, ...over,
+});
+
+test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the sandbox, the policy is updated, continue-as-new carries refs', { timeout: 600_000 }, async () => {
+  const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-${Date.now()}`, args: [input({ iterations: 2, continueAsNewEvery: 1 })] });
+  const result = (await handle.result().catch((err: unknown) => assert.fail(`ppo failed: ${failureMessage(err)}`))) as PpoResult;
+  assert.equal(result.iterations, 2);
+  assert.equal(result.stopped, false);
+  assert.notEqual(result.policy.sha256, checkpoint.sha256, 'the policy was updated');
+  assert.deepEqual(Object.keys(result.rewardScales), [TASK]);
+
+  const log = (await new ArtifactStore().get(result.metricsLog)).toString().trim().split('\n').map((l) => JSON.parse(l) as PpoIterationMetrics);
+  assert.deepEqual(log.map((m) => m.iteration), [0, 1]);
+  for (const m of log) {
+    assert.equal(Object.values(m.kinds).reduce((a, b) => a + b, 0) + m.leftOut, 2, JSON.stringify(m));
+    assert.ok(m.steps >= 1 && m.tokens > 0 && Number.isFinite(m.valueLoss) && Number.isFinite(m.approxKl), JSON.stringify(m));
+  }
+  const ran = log.reduce((n, m) => n + (m.kinds.non_edit ?? 0), 0);
+  assert.ok(ran >= 1, `some sampled List Files ran in the sandbox and earned 0.5: ${JSON.stringify(log.map((m) => m.kinds))}`);
+  for (const m of log.filter((x) => x.kinds.non_edit === 2)) assert.equal(m.meanReward, 0.5);
+
+  // the chain: the first run continued as new after one iteration; the last run answers the query
+  const first = (await stack.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory()).events ?? [];
+  const carried = first.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
+  assert.ok(carried, 'the first run continued as new');
+  const progress = await handle.query<PpoProgress>('progress');
+  assert.equal(progress.iteration, 2);
+  assert.deepEqual(progress.metrics.map((m) => m.iteration), [1]);
+  const history = (await handle.fetchHistory()).events ?? [];
+  const scheduled = history.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+  assert.ok(scheduled.includes('ppoRollout') && scheduled.includes('ppoUpdate'), scheduled.join());
+  // both runs replay deterministically against the current workflow code
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, { events: first }, handle.workflowId);
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, { events: history }, handle.workflowId);
+  const left = await dockerClient().listContainers({ all: true, filters: { label: ['mlagent.task=co2'] } });
+  assert.equal(left.filter((c) => c.Labels['mlagent.episode']?.startsWith(handle.workflowId)).length, 0, 'every restored workspace was closed');
+});
+
+test('the stop signal ends the run after the iteration in progress, keeping its update', { timeout: 600_000 }, async () => {
+  const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-stop-${Date.now()}`, args: [input({ iterations: 50 })] });
+  // wait (bounded) until the first update is in, then ask it to stop
+  for (let i = 0; i < 600 && (await handle.query<PpoProgress>('progress')).iteration < 1; i++) await new Promise((r) => setTimeout(r, 500));
+  await handle.signal('stop');
+  const result = (await handle.result()) as PpoResult;
+  assert.equal(result.stopped, true);
+  assert.ok(result.iterations >= 1 && result.iterations <= 2, `${result.iterations} iterations`);
+  const log = (await new ArtifactStore().get(result.metricsLog)).toString().trim().split('\n');
+  assert.equal(log.length, result.iterations);
+});
+
+test('invalid ppo input fails at once naming the field', { timeout: 60_000 }, async () => {
+  const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-bad-${Date.now()}`, args: [{ ...input(), clipEps: 0 } as PpoInput] });
+  const err = await handle.result().then(() => undefined, (e: unknown) => e);
+  assert.match(failureMessage(err), /invalid ppo input: clipEps/);
+});

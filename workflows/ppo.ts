@@ -1,0 +1,198 @@
+import {
+  CancellationScope,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type * as modelActivities from '../activities/model';
+import type { PpoUpdateResult } from '../activities/model/ppo';
+import type { OrchestratorActivities, TaskInfo } from '../activities/orchestrator-activities';
+import type { PpoActivities, PpoStartState } from '../activities/ppo-activities';
+import type { SandboxActivities } from '../activities/sandbox-activities';
+import type { ArtifactRef } from '../core/artifact-ref';
+import type { RewardScale, StepKind } from '../core/episode-schema';
+import { failureMessage } from '../core/failure-message';
+import { forEachBounded } from '../core/for-each-bounded';
+import { parseResponse } from '../core/parse-response';
+import { PpoInput, PpoUpdateHyper, type PpoConfig, type PpoIterationMetrics } from '../core/ppo-schema';
+import { MODEL_QUEUE, SANDBOX_QUEUE } from '../core/queues';
+import { MLAGENT_STAGE } from '../core/search-attributes';
+import { scoreAction } from './score-action';
+import { parseWorkflowInput } from './validate-input';
+
+const orchestrator = proxyActivities<OrchestratorActivities & PpoActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5 } });
+const sandboxPool = proxyActivities<SandboxActivities>({ taskQueue: SANDBOX_QUEUE, startToCloseTimeout: '10 minutes', retry: { maximumAttempts: 5 } });
+
+export interface PpoProgress {
+  /** Iterations finished, over all runs of the chain. */
+  iteration: number;
+  iterations: number;
+  /** This run's iterations (earlier runs' are in `metricsLog`). */
+  metrics: PpoIterationMetrics[];
+  metricsLog?: ArtifactRef;
+  stopRequested: boolean;
+}
+export const ppoProgressQuery = defineQuery<PpoProgress>('progress');
+/** Stops the run after the iteration in progress (its update is kept). */
+export const stopPpoSignal = defineSignal('stop');
+
+export interface PpoResult {
+  policy: ArtifactRef;
+  iterations: number;
+  /** JSONL, one PpoIterationMetrics a line, every iteration of the chain. */
+  metricsLog: ArtifactRef;
+  rewardScales: Record<string, RewardScale>;
+  stopped: boolean;
+}
+
+/**
+ * ML-Agent stage 4, step-wise PPO: each iteration samples B pool states (stratified by task), samples n actions
+ * per state from the policy (model queue), executes each once from its restored state and rewards it with the
+ * reward module (sandbox queue), then takes PPO steps (model queue). Every `continueAsNewEvery` iterations the
+ * run continues as new, carrying only refs and counters.
+ */
+export async function ppo(raw: PpoInput): Promise<PpoResult> {
+  const input = parseWorkflowInput(PpoInput, raw, 'ppo');
+  upsertSearchAttributes([{ key: MLAGENT_STAGE, value: 'ppo' }]);
+  const model = proxyActivities<typeof modelActivities>({
+    taskQueue: MODEL_QUEUE,
+    startToCloseTimeout: '1 day',
+    heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
+    retry: { maximumAttempts: 5 },
+  });
+  const rollouts = proxyActivities<typeof modelActivities>({ taskQueue: MODEL_QUEUE, startToCloseTimeout: '1 hour', retry: { maximumAttempts: 5 } });
+
+  const first = input.resume?.iteration ?? 0;
+  const progress: PpoProgress = { iteration: first, iterations: input.iterations, metrics: [], metricsLog: input.resume?.metricsLog, stopRequested: false };
+  setHandler(ppoProgressQuery, () => progress);
+  setHandler(stopPpoSignal, () => {
+    progress.stopRequested = true;
+  });
+  const tasks = await orchestrator.ppoPoolTasks({ statesPool: input.statesPool });
+  const infos = new Map((await Promise.all(tasks.map((task) => orchestrator.taskInfo({ task })))).map((t) => [t.name, t]));
+  // Read once for the whole chain (continue-as-new carries them): rewards stay comparable across iterations.
+  const rewardScales = input.resume?.rewardScales ?? (await orchestrator.rewardScales({ tasks }));
+  let policy = input.resume?.policy ?? input.checkpoint;
+  const saveMetrics = async () => {
+    progress.metricsLog = await orchestrator.ppoAppendMetrics({ log: progress.metricsLog, iterations: progress.metrics });
+    return progress.metricsLog;
+  };
+
+  for (let it = first; it < input.iterations && !progress.stopRequested; it++) {
+    if (it - first === input.continueAsNewEvery) {
+      const metricsLog = await saveMetrics();
+      return continueAsNew<typeof ppo>({ ...input, resume: { iteration: it, policy, rewardScales, metricsLog } });
+    }
+    const seed = input.seed * 100_003 + it;
+    const states = await orchestrator.ppoSampleStates.executeWithOptions({ summary: `iteration ${it + 1}: sample states` }, [
+      { statesPool: input.statesPool, count: input.statesPerIteration, seed },
+    ]);
+    const rollout = await rollouts.ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
+      { policy, prompts: states.map((s) => s.prompt), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, seed },
+    ]);
+    const outcomes: (ActionOutcome | undefined)[] = new Array(rollout.responses.length);
+    await forEachBounded(rollout.responses.map((_, i) => i), input.concurrency, async (i) => {
+      const state = states[Math.floor(i / input.actionsPerState)];
+      outcomes[i] = await actOnce({ input, state, task: infos.get(state.task)!, rewardScale: rewardScales[state.task], response: rollout.responses[i], label: `${it}/${i}` });
+    });
+    const update = await model.ppoUpdate.executeWithOptions({ summary: `iteration ${it + 1}: PPO update` }, [
+      { policy, reference: input.checkpoint, rollouts: rollout.rollouts, rewards: outcomes.map((o) => o?.reward ?? null), hyper: PpoUpdateHyper.parse(input), seed },
+    ]);
+    policy = update.policy;
+    progress.metrics.push(iterationMetrics({ iteration: it, outcomes, update }));
+    progress.iteration = it + 1;
+    setCurrentDetails(detailsMarkdown(progress));
+  }
+  return { policy, iterations: progress.iteration, metricsLog: await saveMetrics(), rewardScales, stopped: progress.stopRequested };
+}
+
+interface ActionOutcome {
+  kind: StepKind;
+  reward: number;
+}
+
+/**
+ * Executes one sampled action once, in a fresh container restored from the state's snapshot, and rewards it.
+ * An action the sandboxes could not run (after the activities' retries) is left out of the update: the
+ * policy is not to blame for a lost host. Returns undefined then.
+ */
+async function actOnce(p: { input: PpoConfig; state: PpoStartState; task: TaskInfo; rewardScale: RewardScale; response: string; label: string }): Promise<ActionOutcome | undefined> {
+  const parsed = parseResponse(p.response);
+  if (!parsed.ok) return { kind: 'invalid', reward: 0 };
+  const episodeId = `${workflowInfo().workflowId}/${p.label}`;
+  let opened: Awaited<ReturnType<SandboxActivities['openWorkspace']>> | undefined;
+  try {
+    opened = await sandboxPool.openWorkspace.executeWithOptions({ summary: 'restore state' }, [{ task: p.task.name, episodeId, snapshot: p.state.snapshot }]);
+    const onHost = proxyActivities<SandboxActivities>({
+      taskQueue: opened.hostQueue,
+      startToCloseTimeout: `${(p.input.scriptTimeoutSec ?? p.task.scriptTimeoutSec) + 120} seconds`,
+      scheduleToStartTimeout: '5 minutes',
+      heartbeatTimeout: '30 seconds',
+      retry: { maximumAttempts: 3 },
+    });
+    const result = await onHost.runAction.executeWithOptions({ summary: parsed.action.name }, [
+      {
+        containerId: opened.containerId,
+        episodeId,
+        task: p.task.name,
+        action: parsed.action,
+        state: p.state.snapshot,
+        observationChars: p.input.observationChars,
+        scriptTimeoutSec: p.input.scriptTimeoutSec,
+      },
+    ]);
+    opened = { ...opened, containerId: result.containerId };
+    const scored = await scoreAction({
+      task: p.task, rewardScale: p.rewardScale, metricBefore: p.state.metric, actionName: parsed.action.name, result, scriptTimeoutSec: p.input.scriptTimeoutSec,
+    });
+    return { kind: scored.kind, reward: scored.reward };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn(`ppo: action ${p.label} (${parsed.action.name} on ${p.task.name}) left out: ${failureMessage(err)}`);
+    return undefined;
+  } finally {
+    const containerId = opened?.containerId;
+    const hostQueue = opened?.hostQueue;
+    if (containerId && hostQueue) {
+      await CancellationScope.nonCancellable(() =>
+        proxyActivities<SandboxActivities>({ taskQueue: hostQueue, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 3 } })
+          .closeWorkspace.executeWithOptions({ summary: 'close workspace' }, [{ containerId }]),
+      );
+    }
+  }
+}
+
+function iterationMetrics(p: { iteration: number; outcomes: (ActionOutcome | undefined)[]; update: PpoUpdateResult }): PpoIterationMetrics {
+  const done = p.outcomes.filter((o): o is ActionOutcome => o !== undefined);
+  const kinds: Record<string, number> = {};
+  for (const o of done) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
+  return {
+    ...p.update.metrics,
+    iteration: p.iteration,
+    meanReward: done.length ? done.reduce((a, o) => a + o.reward, 0) / done.length : 0,
+    kinds,
+    leftOut: p.outcomes.length - done.length,
+    policy: p.update.policy,
+  };
+}
+
+function detailsMarkdown(p: PpoProgress): string {
+  const rows = p.metrics.map(
+    (m) =>
+      `| ${m.iteration + 1} | ${m.meanReward.toFixed(3)} | ${Object.entries(m.kinds).map(([k, n]) => `${k} ${n}`).join(', ')} | ${m.approxKl.toFixed(4)} | ${m.refKl.toFixed(4)} | ${m.clipFraction.toFixed(2)} | ${m.valueLoss.toFixed(4)} | ${m.entropy.toFixed(2)} |`,
+  );
+  return [
+    `**ppo**: ${p.iteration}/${p.iterations} iterations${p.stopRequested ? ' (stopping)' : ''}`,
+    '',
+    '| iteration | mean reward | outcomes | KL old→new | KL to ref | clip frac | value loss | entropy |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
