@@ -22,8 +22,7 @@ import { parseResponse } from '../core/parse-response';
 import { buildPrompt } from '../core/prompt';
 import { MODEL_QUEUE, SANDBOX_QUEUE } from '../core/queues';
 import { MLAGENT_STAGE, MLAGENT_TASK } from '../core/search-attributes';
-import { computeReward } from '../core/reward';
-import { kindAfterEvaluation } from '../core/step-kind';
+import { scoreAction } from './score-action';
 import { parseWorkflowInput } from './validate-input';
 
 const orchestrator = proxyActivities<OrchestratorActivities>({
@@ -196,27 +195,14 @@ async function runStep(p: {
     },
   });
   p.usage.sandboxSeconds += result.seconds;
-  let metricAfter = result.metricAfter;
-  let kind = result.kind;
-  if (result.workspaceChanged) {
-    const evaluated = await sandboxPool.evaluateWorkspace.executeWithOptions(
-      { summary: `score workspace after ${parsed.action.name}` },
-      [{ task: task.name, snapshot: result.snapshotAfter, scriptTimeoutSec: input.limits.scriptTimeoutSec }],
-    );
-    metricAfter = evaluated.metric;
-    kind = kindAfterEvaluation(kind, evaluated);
-    p.usage.evaluations.total++;
-    if (evaluated.cached) p.usage.evaluations.cached++;
-    else p.usage.sandboxSeconds += evaluated.seconds;
-  }
-  const { reward } = computeReward({
-    action_kind: kind,
-    m_prev: state.metric,
-    m_next: metricAfter,
-    m_init: p.rewardScale.mInit,
-    m_best: p.rewardScale.mBest,
-    higher_is_better: task.higherIsBetter,
+  const { kind, metricAfter, reward, evaluation } = await scoreAction({
+    task, rewardScale: p.rewardScale, metricBefore: state.metric, actionName: parsed.action.name, result, scriptTimeoutSec: input.limits.scriptTimeoutSec,
   });
+  if (evaluation) {
+    p.usage.evaluations.total++;
+    if (evaluation.cached) p.usage.evaluations.cached++;
+    else p.usage.sandboxSeconds += evaluation.seconds;
+  }
   return {
     ...base,
     ...tokenUsage(decided.usage, result.usage),
