@@ -6,6 +6,7 @@ import { CollectInput } from '../../core/collect-schema';
 import { EpisodeInput } from '../../core/episode-schema';
 import { GenerateIdeasInput } from '../../core/ideas';
 import { PipelineInput } from '../../core/pipeline-schema';
+import { PpoInput } from '../../core/ppo-schema';
 import { SftInput } from '../../model/sft-params';
 
 /** The example inputs users paste into the Temporal UI must stay valid as the schemas evolve. */
@@ -15,6 +16,7 @@ const SCHEMAS: Record<string, { safeParse(v: unknown): { success: boolean; error
   collectTrajectories: CollectInput,
   trainPipeline: PipelineInput,
   sft: SftInput,
+  ppo: PpoInput,
 };
 
 test('every temporal-config example input parses with its workflow schema', () => {
