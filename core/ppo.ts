@@ -16,11 +16,10 @@
  * Losses are means over all response tokens of a minibatch (token-level, so long responses weigh more).
  */
 
-export interface PpoHyper {
+/** What the advantages and value targets depend on. */
+export interface ReturnHyper {
   gamma: number;
   lambda: number;
-  clipEps: number;
-  valueClipEps: number;
   klCoef: number;
 }
 
@@ -69,7 +68,7 @@ export interface PpoSampleTargets {
 /** Advantages (normalised over the batch) and value targets of every sample of a batch. */
 export function ppoTargets(
   samples: { reward: number; oldLogprobs: number[]; refLogprobs: number[]; oldValues: number[] }[],
-  hyper: Pick<PpoHyper, 'gamma' | 'lambda' | 'klCoef'>,
+  hyper: ReturnHyper,
 ): PpoSampleTargets[] {
   const raw = samples.map((s) => {
     const rewards = shapedRewards({ ...s, klCoef: hyper.klCoef });

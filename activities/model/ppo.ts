@@ -79,9 +79,12 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
   try {
     const saved = files.get(OPTIMIZER_FILE);
     if (saved) trainer.load(decodeSafetensors(saved, OPTIMIZER_FILE).tensors, PpoState.parse(JSON.parse(files.get(STATE_FILE)?.toString() ?? 'null')).step);
-    const old = inChunks(rows, hyper.minibatchSize, (chunk) => scoreResponses(model, chunk));
+    const old = inChunks(rows, hyper.minibatchSize, (chunk) => {
+      const scored = scoreResponses(model, chunk);
+      return scored.logprobs.map((logprobs, i) => ({ logprobs, values: scored.values[i] }));
+    });
     const refLogprobs = await referenceLogProbs(store, a.reference, rows, hyper.minibatchSize);
-    const samples = kept.map((r, i) => ({ ...r, oldLogprobs: old.logprobs[i], refLogprobs: refLogprobs[i], oldValues: old.values[i] }));
+    const samples = kept.map((r, i) => ({ ...r, oldLogprobs: old[i].logprobs, refLogprobs: refLogprobs[i], oldValues: old[i].values }));
     const metrics = await trainer.update(samples, a.seed, async (step) => {
       ctx.heartbeat({ step });
       await new Promise((r) => setImmediate(r));
@@ -100,17 +103,15 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
 async function referenceLogProbs(store: ArtifactStore, ref: ArtifactRef, rows: TokenPair[], chunk: number): Promise<number[][]> {
   const { model } = modelFromFiles(await getCheckpoint(store, ref), `reference ${ref.sha256.slice(0, 12)}`);
   try {
-    return inChunks(rows, chunk, (c) => ({ logprobs: continuationLogProbs(model, c) })).logprobs;
+    return inChunks(rows, chunk, (c) => continuationLogProbs(model, c));
   } finally {
     model.dispose();
   }
 }
 
-/** Scores rows a minibatch at a time, so a large batch never needs one huge forward pass. */
-function inChunks<K extends string>(rows: TokenPair[], size: number, score: (chunk: TokenPair[]) => Record<K, number[][]>): Record<K, number[][]> {
-  const out = {} as Record<K, number[][]>;
-  for (let i = 0; i < rows.length; i += size) {
-    for (const [k, v] of Object.entries(score(rows.slice(i, i + size))) as [K, number[][]][]) out[k] = [...(out[k] ?? []), ...v];
-  }
+/** Scores rows a minibatch at a time (one result per row), so a large batch never needs one huge forward pass. */
+function inChunks<T>(rows: TokenPair[], size: number, score: (chunk: TokenPair[]) => T[]): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(...score(rows.slice(i, i + size)));
   return out;
 }
