@@ -8,7 +8,7 @@ import { z } from 'zod';
  * | `invalid`     | 0 (unparseable response, unknown action, bad input)                        |
  * | `error`       | 0 (the action ran and failed)                                              |
  * | `non_edit`    | 0.5 (valid list/read/inspect/understand/undo/final answer)                 |
- * | `corner_case` | 0.5 (the run hit a resource limit: time or memory)                         |
+ * | `corner_case` | 0.5 (the run hit a resource limit: time, memory or disk space)             |
  * | `edit`        | σ(α·(m_next − m_prev)), α = 100 / (m_best − m_init)                        |
  *
  * α is signed, so a lower-is-better metric (m_best < m_init) needs no special case: a drop in the

@@ -132,10 +132,18 @@ async function executeScript(sandbox: Sandbox, file: string, timeoutSec: number)
   const output = `${res.stdout}${res.stderr ? `\n${res.stderr}` : ''}`.trim();
   if (res.timedOut) return { kind: 'corner_case', observation: `The script was stopped after the ${timeoutSec} s time limit. Output so far:\n${output}` };
   if (res.oomKilled) return { kind: 'corner_case', observation: `The script was killed: it ran out of memory. Output so far:\n${output}` };
+  if (res.diskFull) return { kind: 'corner_case', observation: `The script failed: it ran out of disk space (${await spaceLimits(sandbox)}). Output:\n${output}` };
   if (res.exitCode !== 0) return { kind: 'error', observation: `The script failed with exit code ${res.exitCode}. Output:\n${output}` };
   const submission = await sandbox.readFile(SUBMISSION_FILE).catch(() => undefined);
   const note = submission ? '' : `\n(Note: the script did not write ${SUBMISSION_FILE}.)`;
   return { kind: 'non_edit', observation: `The script has been executed. Here is the output:\n${output}${note}`, submission };
+}
+
+/** Which writable places are full and how big they are, so the agent knows its budget. */
+async function spaceLimits(sandbox: Sandbox): Promise<string> {
+  const full = await sandbox.fullPlaces();
+  if (full.length === 0) return 'the space it used was freed when it ended';
+  return full.map((f) => `${f.path} is full at ${Math.round(f.sizeBytes / 1024 ** 2)} MiB`).join(', ');
 }
 
 function nonEdit(observation: string): Omit<ActionOutcome, 'seconds'> {

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { targetOf, type TaskSpec } from '../../core/task-schema';
 import { Sandbox } from '../sandbox';
+import { hiddenFingerprints } from './hidden-fingerprints';
 import { prepareTask } from './prepare';
 import { loadTask } from './registry';
 import { scoreSubmission, type ScoreResult } from './score';
@@ -25,23 +26,34 @@ export type ValidationRow = {
 };
 
 const HIDDEN_SCAN = fs.readFileSync(path.join(__dirname, 'hidden-scan.py'), 'utf8');
+/** Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN); each task's fingerprints travel as one. */
+const MAX_ARG_BYTES = 120 * 1024;
 
-function hiddenFingerprints(hiddenDir: string): Record<string, string[]> {
-  const bySize: Record<string, string[]> = {};
-  for (const name of fs.readdirSync(hiddenDir, { recursive: true }) as string[]) {
-    const file = path.join(hiddenDir, name);
-    if (!fs.statSync(file).isFile()) continue;
-    const bytes = fs.readFileSync(file);
-    (bySize[bytes.length] ??= []).push(createHash('sha256').update(bytes).digest('hex'));
-  }
-  return bySize;
+const ScanOutput = z.object({
+  found: z.array(
+    z.object({ task: z.string(), path: z.string(), kind: z.enum(['file', 'content']), matched: z.number().int().optional(), of: z.number().int().optional() }),
+  ),
+  skipped: z.record(z.string(), z.number().int()),
+});
+export type HiddenFinding = z.infer<typeof ScanOutput>['found'][number];
+
+/**
+ * Files anywhere in the sandbox's filesystem from which a task's hidden answers can be read (should be none):
+ * byte-identical copies of hidden files, and files holding runs of its answers or rows of its test set in any
+ * format (hidden-scan.py). Several tasks are checked in one walk over the filesystem.
+ */
+export async function findHiddenContent(sandbox: Sandbox, tasks: { task: string; publicDir: string; hiddenDir: string }[]): Promise<HiddenFinding[]> {
+  const args = tasks.map((t) => JSON.stringify(hiddenFingerprints(t.task, t)));
+  args.forEach((a, i) => {
+    if (Buffer.byteLength(a) > MAX_ARG_BYTES) throw new Error(`hidden-content scan: fingerprints of ${tasks[i].task} take ${Buffer.byteLength(a)} bytes, over ${MAX_ARG_BYTES}`);
+  });
+  const scan = await sandbox.exec({ cmd: ['python3', '-c', HIDDEN_SCAN, ...args], timeoutMs: 20 * 60_000 });
+  if (scan.exitCode !== 0) throw new Error(`hidden-content scan failed in the sandbox: ${scan.stderr.slice(-500)}`);
+  return ScanOutput.parse(JSON.parse(scan.stdout)).found;
 }
 
-/** Paths anywhere in the sandbox's filesystem whose bytes equal one of the hidden files (should be none). */
-export async function findHiddenContent(sandbox: Sandbox, hiddenDir: string): Promise<string[]> {
-  const scan = await sandbox.exec({ cmd: ['python3', '-c', HIDDEN_SCAN, JSON.stringify(hiddenFingerprints(hiddenDir))], timeoutMs: 120_000 });
-  if (scan.exitCode !== 0) throw new Error(`hidden-file scan failed in the sandbox: ${scan.stderr.slice(-500)}`);
-  return JSON.parse(scan.stdout) as string[];
+export function describeFinding(f: HiddenFinding): string {
+  return f.kind === 'file' ? `${f.path} (a hidden file's bytes)` : `${f.path} (${f.matched} of ${f.of} answer/test-row windows)`;
 }
 
 /** True when the score reproduces the recorded one within M_INIT_TOLERANCE (relative, at least absolute). */
@@ -58,7 +70,7 @@ export async function runStarter(name: string): Promise<StarterRun> {
   const { publicDir, hiddenDir } = await prepareTask(name);
   const sandbox = await Sandbox.create({ workspaceDir: publicDir, labels: { 'mlagent.tasks': name } });
   try {
-    const hiddenReachable = await findHiddenContent(sandbox, hiddenDir);
+    const hiddenReachable = (await findHiddenContent(sandbox, [{ task: name, publicDir, hiddenDir }])).map(describeFinding);
     const run = await sandbox.exec({ cmd: ['python3', 'train.py'], timeoutMs: spec.scriptTimeoutSec * 1000 });
     const submission = await sandbox.readFile('submission.csv').catch(() => null);
     const score: ScoreResult =
