@@ -14,10 +14,20 @@ export const SandboxLimits = z.object({
   memoryBytes: z.number().int().min(16 * 1024 * 1024, 'memoryBytes must be at least 16 MiB'),
   nanoCpus: z.number().int().min(10_000_000, 'nanoCpus must be at least 0.01 CPU (1e7)'),
   pidsLimit: z.number().int().min(8, 'pidsLimit must be at least 8'),
+  /**
+   * Size of /workspace, a tmpfs. Its pages count against memoryBytes (tmpfs is memory, charged to the writer's
+   * cgroup), so it must stay below memoryBytes for a full workspace to be ENOSPC rather than an OOM kill.
+   */
+  workspaceBytes: z.number().int().min(1024 * 1024, 'workspaceBytes must be at least 1 MiB'),
 });
 export type SandboxLimits = z.infer<typeof SandboxLimits>;
 
-export const DEFAULT_LIMITS: SandboxLimits = { memoryBytes: 2 * 1024 ** 3, nanoCpus: 1_000_000_000, pidsLimit: 256 };
+export const DEFAULT_LIMITS: Omit<SandboxLimits, 'workspaceBytes'> = { memoryBytes: 2 * 1024 ** 3, nanoCpus: 1_000_000_000, pidsLimit: 256 };
+
+/** The largest task workspace is under 10 MB; 1 GiB leaves room for models and caches, half the memory at most. */
+export function defaultWorkspaceBytes(memoryBytes: number): number {
+  return Math.min(1024 ** 3, Math.floor(memoryBytes / 2));
+}
 
 export const SandboxCreateParams = z
   .object({
@@ -47,6 +57,8 @@ export interface ExecResult {
   stderr: string;
   timedOut: boolean;
   oomKilled: boolean;
+  /** A failed command that hit a full writable place (ENOSPC in its output, or one now has under 1 MiB free). */
+  diskFull: boolean;
   seconds: number;
 }
 

@@ -6,6 +6,7 @@ import {
   AGENT_HOME,
   DEFAULT_LIMITS,
   defaultImage,
+  defaultWorkspaceBytes,
   ExecParams,
   parseInput,
   type ExecResult,
@@ -24,6 +25,19 @@ export type { ExecResult, SandboxLimits } from './sandbox-config';
 const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
 // Grace after the exec server should have ended a timed-out command before we kill every agent process ourselves.
 const TIMEOUT_GRACE_MS = 10_000;
+// The writable places (all tmpfs, see create); one with less free space than this counts as full.
+const WRITABLE = [WORKSPACE, '/tmp', AGENT_HOME, '/dev/shm'];
+const FULL_BELOW_BYTES = 1024 * 1024;
+const FREE_SPACE = `
+import json, os, sys
+out = {}
+for p in sys.argv[1:]:
+    st = os.statvfs(p)
+    out[p] = [st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize]
+print(json.dumps(out))
+`;
+// What a full filesystem looks like in a script's output: strerror(ENOSPC), its name, Python's OSError text.
+const DISK_FULL_OUTPUT = /No space left on device|\bENOSPC\b|\[Errno 28\]/;
 const KILL_ALL_BUT_INIT = `
 import os
 for p in filter(str.isdigit, os.listdir('/proc')):
@@ -41,9 +55,11 @@ for p in filter(str.isdigit, os.listdir('/proc')):
 /**
  * One Docker container per episode (or per restored state); each action is a command run in it (through
  * an exec server started with one `docker exec`, see exec-server-client.ts).
- * The container has no network, runs as uid 1000 with no capabilities, a read-only root, tmpfs /tmp and
- * HOME, and a writable /workspace that is an anonymous volume filled through the archive API (no host
- * bind mounts, so a remote DOCKER_HOST works).
+ * The container has no network, runs as uid 1000 with no capabilities, a read-only root, and only size-limited
+ * tmpfs to write to: /tmp, HOME, /dev/shm, and /workspace. /workspace is an anonymous volume of the local
+ * driver with type tmpfs: the engine mounts it, so the archive API (putArchive, getArchive) sees it (it does
+ * not see a HostConfig.Tmpfs mount) and no host path is involved, so a remote DOCKER_HOST works. A script
+ * filling it gets ENOSPC; the host disk is never written.
  */
 export class Sandbox {
   private constructor(
@@ -54,7 +70,11 @@ export class Sandbox {
 
   static async create(params: SandboxCreateParams = {}): Promise<Sandbox> {
     const p = parseInput(SandboxCreateParams, params, 'Sandbox.create');
-    const limits: SandboxLimits = { ...DEFAULT_LIMITS, ...p.limits };
+    const memoryBytes = p.limits?.memoryBytes ?? DEFAULT_LIMITS.memoryBytes;
+    const limits: SandboxLimits = { ...DEFAULT_LIMITS, workspaceBytes: defaultWorkspaceBytes(memoryBytes), ...p.limits };
+    if (limits.workspaceBytes >= limits.memoryBytes) {
+      throw new Error(`Sandbox.create: limits.workspaceBytes (${limits.workspaceBytes}) must be below memoryBytes (${limits.memoryBytes}): the tmpfs workspace is charged to the container's memory`);
+    }
     const image = p.image ?? defaultImage();
     const workspace = p.workspaceDir ? await packDirectory(p.workspaceDir) : p.workspaceTar ? await normalizeTar(p.workspaceTar) : undefined;
     const docker = dockerClient();
@@ -71,9 +91,20 @@ export class Sandbox {
         WorkingDir: WORKSPACE,
         Env: sandboxEnv(limits.nanoCpus),
         Labels: { ...p.labels, [SANDBOX_LABEL]: '1' },
-        // Anonymous volume: the only writable place besides the tmpfs mounts; removed with the container.
-        Volumes: { [WORKSPACE]: {} },
         HostConfig: {
+          // Anonymous (removed with the container), tmpfs-backed, size-limited: a disk quota without host setup.
+          Mounts: [
+            {
+              Type: 'volume',
+              Source: '', // no name: an anonymous volume
+              Target: WORKSPACE,
+              VolumeOptions: {
+                NoCopy: true, // the image's /workspace is empty; ownership and mode come from the options
+                Labels: {},
+                DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs', o: `size=${limits.workspaceBytes},uid=1000,gid=1000,mode=0755,nosuid,nodev` } },
+              },
+            },
+          ],
           NetworkMode: 'none',
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
@@ -111,9 +142,13 @@ export class Sandbox {
       throw err;
     });
     if (info.Config.Labels?.[SANDBOX_LABEL] !== '1') throw new Error(`container ${id} is not an mlagent sandbox (label ${SANDBOX_LABEL}=1 missing)`);
-    const container = docker.getContainer(info.Id); // the full id: exec servers are keyed by it
-    if (!info.State.Running) await dockerCall(() => container.start());
-    return new Sandbox(docker, container, info.Id);
+    const sandbox = new Sandbox(docker, docker.getContainer(info.Id), info.Id); // the full id: exec servers are keyed by it
+    if (!info.State.Running) {
+      // A stopped container's tmpfs workspace is gone; restarting it would hand out an empty workspace.
+      await sandbox.destroy();
+      throw new Error(`sandbox container ${id} does not exist any more: it had stopped, which empties its in-memory workspace, and was removed (restore from a snapshot)`);
+    }
+    return sandbox;
   }
 
   /**
@@ -133,7 +168,24 @@ export class Sandbox {
     });
     // No cgroup counter visible inside the container: fall back to Docker's (sticky) flag.
     const oomKilled = r.oomKilled ?? (r.exitCode === 137 && !r.timedOut && (await dockerCall(() => this.container.inspect())).State.OOMKilled);
-    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, oomKilled, seconds: (performance.now() - started) / 1000 };
+    // Checked only for failures: a full disk that a command survived is not its outcome, and success needs no extra
+    // exec. The free-space check catches writers that hide ENOSPC (torch.save: "file write failed"); if even it
+    // cannot run (memory full of tmpfs pages), the output is all there is to go by.
+    const diskFull =
+      r.exitCode !== 0 &&
+      !r.timedOut &&
+      (DISK_FULL_OUTPUT.test(r.stderr) || DISK_FULL_OUTPUT.test(r.stdout) || (await this.fullPlaces().catch(() => [])).length > 0);
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, oomKilled, diskFull, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** The writable places (workspace, /tmp, HOME, /dev/shm) with under 1 MiB free, and their sizes. */
+  async fullPlaces(): Promise<{ path: string; sizeBytes: number }[]> {
+    const r = await this.runCommand({ cmd: ['python3', '-c', FREE_SPACE, ...WRITABLE], cwd: '/', timeoutMs: 30_000, maxOutputBytes: 64 * 1024 });
+    if (r.exitCode !== 0) throw new Error(`fullPlaces: free-space check failed: ${r.stderr.trim()}`);
+    const free = JSON.parse(r.stdout) as Record<string, [number, number]>;
+    return Object.entries(free)
+      .filter(([, [avail]]) => avail < FULL_BELOW_BYTES)
+      .map(([p, [, size]]) => ({ path: p, sizeBytes: size }));
   }
 
   /** Reads a file under /workspace. */
