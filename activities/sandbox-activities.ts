@@ -94,11 +94,12 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       scriptTimeoutSec?: number;
     }): Promise<RunActionResult> {
       const task = loadTaskOrFail(a.task);
-      let sandbox = await attach(a.containerId);
+      let sandbox: Sandbox;
       if (Context.current().info.attempt > 1) {
-        await sandbox.destroy();
+        // A retry starts over from the state; the old container may already be gone (reclaimed by a restarted worker).
+        await Sandbox.attach(a.containerId).then((old) => old.destroy(), () => undefined);
         sandbox = await Sandbox.create({ workspaceTar: await store.get(a.state), labels: { ...host, 'mlagent.episode': a.episodeId, 'mlagent.task': task.name } });
-      }
+      } else sandbox = await attach(a.containerId);
       return whileHeartbeating(async () => {
         const outcome = await executeAction({ sandbox, action: a.action, scriptTimeoutSec: a.scriptTimeoutSec ?? task.scriptTimeoutSec, llm });
         let observation = outcome.observation;
@@ -185,7 +186,7 @@ async function attach(containerId: string): Promise<Sandbox> {
   try {
     return await Sandbox.attach(containerId);
   } catch (err) {
-    if (/no such container|not found/i.test((err as Error).message)) {
+    if (/no such container|not found|does not exist/i.test((err as Error).message)) {
       throw ApplicationFailure.nonRetryable(`sandbox container ${containerId} is gone`, 'SandboxGone');
     }
     throw err;

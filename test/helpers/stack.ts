@@ -4,7 +4,11 @@ import { createOrchestratorWorker } from '../../workers/orchestrator';
 import { createSandboxWorkers } from '../../workers/sandbox';
 import { startLocalTemporal } from '../../temporal-config/local-server';
 
-/** A real dev server plus the orchestrator and sandbox workers in this process (the model worker is separate). */
+/**
+ * A real dev server plus the orchestrator and sandbox workers in this process (the model worker is separate). The
+ * host id is this process's own: a sandbox worker reclaims its host's containers at start, so two test files
+ * running at once must not share one.
+ */
 export interface TestStack {
   env: TestWorkflowEnvironment;
   namespace: string;
@@ -16,7 +20,7 @@ export async function startTestStack(): Promise<TestStack> {
   const namespace = env.namespace ?? 'default';
   const workers: Worker[] = [
     await createOrchestratorWorker({ connection: env.nativeConnection, namespace }),
-    ...(await createSandboxWorkers({ connection: env.nativeConnection, namespace, hostId: 'test-host' })),
+    ...(await createSandboxWorkers({ connection: env.nativeConnection, namespace, hostId: `test-host-${process.pid}` })),
   ];
   const running = workers.map((w) => w.run());
   return {
