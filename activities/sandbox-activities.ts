@@ -141,9 +141,9 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       try {
         const timeoutSec = a.scriptTimeoutSec ?? task.scriptTimeoutSec;
         const res = await whileHeartbeating(() => sandbox.exec({ cmd: ['python3', STARTER_SCRIPT], timeoutMs: timeoutSec * 1000 }));
-        if (res.timedOut || res.oomKilled) {
-          const resourceLimit: ResourceLimit = res.timedOut ? 'timeout' : 'out_of_memory';
-          const error = res.timedOut ? `timeout after ${timeoutSec} s` : 'out of memory';
+        if (res.timedOut || res.oomKilled || res.diskFull) {
+          const resourceLimit: ResourceLimit = res.timedOut ? 'timeout' : res.oomKilled ? 'out_of_memory' : 'disk_full';
+          const error = res.timedOut ? `timeout after ${timeoutSec} s` : res.oomKilled ? 'out of memory' : 'no space left in the workspace';
           return { metric: null, error, resourceLimit, cached: false, seconds: (Date.now() - started) / 1000 };
         }
         let result: { metric: number | null; error?: string };

@@ -1,7 +1,7 @@
 import type { StepKind } from './episode-schema';
 
-/** The resource limits a script run can hit (sandbox time limit, cgroup memory limit). */
-export type ResourceLimit = 'timeout' | 'out_of_memory';
+/** The resource limits a script run can hit (sandbox time limit, cgroup memory limit, the workspace's size). */
+export type ResourceLimit = 'timeout' | 'out_of_memory' | 'disk_full';
 
 /**
  * An edit's kind once its workspace was scored. The paper (§3.3) rewards a run that hit a resource limit

@@ -12,6 +12,7 @@ import { kindAfterEvaluation } from '../../core/step-kind';
 test('an edit whose evaluation hit a resource limit is a corner case; other outcomes keep their kind', { timeout: 5_000 }, () => {
   assert.equal(kindAfterEvaluation('edit', { resourceLimit: 'timeout' }), 'corner_case');
   assert.equal(kindAfterEvaluation('edit', { resourceLimit: 'out_of_memory' }), 'corner_case');
+  assert.equal(kindAfterEvaluation('edit', { resourceLimit: 'disk_full' }), 'corner_case');
   // no limit hit: the missing metric makes the reward module score a failed execution
   assert.equal(kindAfterEvaluation('edit', {}), 'edit');
   assert.deepEqual(computeReward({ action_kind: 'edit', m_prev: 1, m_next: null, m_init: 1, m_best: 0.5 }), { reward: 0, kind: 'error' });
@@ -43,4 +44,22 @@ test('a real edited train.py that sleeps past a 2 s script timeout: timeout repo
   assert.equal(again.cached, false, 'a resource-limit outcome depends on the limit, so it is not cached');
   const kind = kindAfterEvaluation('edit', first);
   assert.deepEqual(computeReward({ action_kind: kind, m_prev: 1, m_next: first.metric, m_init: 1, m_best: 0.5 }), { reward: 0.5, kind: 'corner_case' });
+});
+
+test('a real edited train.py that fills the workspace: disk full reported, not cached, rewarded 0.5', { timeout: 180_000 }, async () => {
+  const store = new ArtifactStore();
+  const sandbox = await Sandbox.create({ workspaceDir: (await prepareTask('co2')).publicDir, labels: { 'mlagent.test': `corner-case-disk-${process.pid}` } });
+  let snapshot;
+  try {
+    await sandbox.writeFile(STARTER_SCRIPT, `# ${process.pid}-${Date.now()}\nwith open('fill.bin', 'wb') as f:\n    while True:\n        f.write(b'x' * (1 << 24))\n`);
+    snapshot = await store.put(await sandbox.snapshot(), 'workspace-snapshot');
+  } finally {
+    await sandbox.destroy();
+  }
+  const activities = createSandboxActivities({ hostQueue: 'unused', store, llm: null });
+  const res = (await new MockActivityEnvironment().run(activities.evaluateWorkspace, { task: 'co2', snapshot, scriptTimeoutSec: 120 })) as EvaluateResult;
+  assert.equal(res.metric, null);
+  assert.equal(res.resourceLimit, 'disk_full', res.error);
+  assert.equal(res.cached, false);
+  assert.deepEqual(computeReward({ action_kind: kindAfterEvaluation('edit', res), m_prev: 1, m_next: res.metric, m_init: 1, m_best: 0.5 }), { reward: 0.5, kind: 'corner_case' });
 });
