@@ -93,9 +93,34 @@ export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tens
   return x.mul(cos).add(tf.concat([x2.neg(), x1], 3).mul(sin));
 }
 
-/** Biases are all present (Qwen2) or all absent (Llama). */
+/**
+ * A LoRA update of one projection, kept factored: x·W + scale·(dropout(x)·A)·B with A [in, r], B [r, out]. Never
+ * forming W + scale·A·B keeps the frozen W off the gradient path, so its [in, out] gradient is not computed.
+ */
+export interface LowRank {
+  a: tf.Tensor;
+  b: tf.Tensor;
+  scale: number;
+  /** training only; a fixed seed so a recomputed layer (gradient checkpointing) draws the same mask */
+  dropout?: { rate: number; seed: number };
+}
+
+/** The low-rank term scale·(dropout(x)·A)·B of x [N, in]. */
+export function lowRankDelta(x: tf.Tensor, lr: LowRank): tf.Tensor {
+  const xin = lr.dropout && lr.dropout.rate > 0 ? tf.dropout(x, lr.dropout.rate, undefined, lr.dropout.seed) : x;
+  return mm(mm(xin, lr.a), lr.b).mul(lr.scale);
+}
+
+/** linear(x, w, b) plus an optional low-rank update. */
+export function linearLowRank(x: tf.Tensor, w: tf.Tensor, lr?: LowRank, b?: tf.Tensor): tf.Tensor {
+  const y = linear(x, w, b);
+  return lr ? y.add(lowRankDelta(x, lr)) : y;
+}
+
+/** Biases are all present (Qwen2) or all absent (Llama); `lora` holds adapters of some of the projections. */
 export interface AttentionWeights {
   wq: tf.Tensor; bq?: tf.Tensor; wk: tf.Tensor; bk?: tf.Tensor; wv: tf.Tensor; bv?: tf.Tensor; wo: tf.Tensor;
+  lora?: { q_proj?: LowRank; k_proj?: LowRank; v_proj?: LowRank; o_proj?: LowRank };
 }
 
 export interface AttentionInput {
@@ -122,7 +147,8 @@ export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; 
   const rep = heads / kvHeads;
   // one projection and one rotary pass for q, k and v together: fewer ops per decoded token
   const bias = w.bq && w.bk && w.bv ? tf.concat([w.bq, w.bk, w.bv], 0) : undefined;
-  const qkv = linear(x, tf.concat([w.wq, w.wk, w.wv], 1), bias)
+  const qkvBase = linear(x, tf.concat([w.wq, w.wk, w.wv], 1), bias);
+  const qkv = (w.lora?.q_proj || w.lora?.k_proj || w.lora?.v_proj ? qkvBase.add(qkvLowRank(x, w, heads * D, kvHeads * D)) : qkvBase)
     .reshape([B, T, heads + 2 * kvHeads, D])
     .transpose([0, 2, 1, 3]);
   const [qk, vNew] = tf.split(qkv, [heads + kvHeads, kvHeads], 1);
@@ -134,10 +160,17 @@ export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; 
   const scores = mm(q.reshape([B, kvHeads, rep * T, D]), kT).mul(1 / Math.sqrt(D));
   const probs = mask ? tf.softmax(scores.reshape([B, kvHeads, rep, T, S]).add(mask), -1).reshape([B, kvHeads, rep * T, S]) : tf.softmax(scores, -1);
   const ctx = mm(probs, v).reshape([B, heads, T, D]).transpose([0, 2, 1, 3]).reshape([N, H]);
-  return { out: linear(ctx, w.wo), k, v };
+  return { out: linearLowRank(ctx, w.wo, w.lora?.o_proj), k, v };
 }
 
-export function swiglu(x: tf.Tensor, gate: tf.Tensor, up: tf.Tensor, down: tf.Tensor): tf.Tensor {
-  const g = linear(x, gate);
-  return linear(g.mul(tf.sigmoid(g)).mul(linear(x, up)), down);
+/** The q/k/v adapters' terms side by side like the fused projection's output (zeros where a module has none). */
+function qkvLowRank(x: tf.Tensor, w: AttentionWeights, qWidth: number, kvWidth: number): tf.Tensor {
+  const N = x.shape[0]!;
+  const part = (lr: LowRank | undefined, width: number) => (lr ? lowRankDelta(x, lr) : tf.zeros([N, width]));
+  return tf.concat([part(w.lora?.q_proj, qWidth), part(w.lora?.k_proj, kvWidth), part(w.lora?.v_proj, kvWidth)], 1);
+}
+
+export function swiglu(x: tf.Tensor, gate: tf.Tensor, up: tf.Tensor, down: tf.Tensor, lora?: { gate_proj?: LowRank; up_proj?: LowRank; down_proj?: LowRank }): tf.Tensor {
+  const g = linearLowRank(x, gate, lora?.gate_proj);
+  return linearLowRank(g.mul(tf.sigmoid(g)).mul(linearLowRank(x, up, lora?.up_proj)), down, lora?.down_proj);
 }

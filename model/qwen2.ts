@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelConfig, headDim, usesAttentionBias } from './config';
-import { attention, embed, linear, linearTransposed, rmsNorm, ropeTables, swiglu } from './layers';
+import { LowRank, attention, embed, linear, linearTransposed, rmsNorm, ropeTables, swiglu } from './layers';
+import { recompute } from './recompute';
 import { normalArray, rng } from './random';
 
 /** Hugging Face layout stores linear weights [out, in]; we keep [in, out] and transpose at the file boundary. */
@@ -42,6 +43,18 @@ export interface KVCache {
   segments: Int32Array[]; // per batch row, length S
 }
 
+/** Adapters as the decoder sees them: named tensors per layer and the low-rank updates built from them. */
+export interface LayerAdapters {
+  /** every adapter variable by its saved (PEFT) name */
+  namedVariables(): Map<string, tf.Variable>;
+  /** trainable tensors of layer `l`, named relative to the layer */
+  layerTensors(l: number): [string, tf.Tensor][];
+  /** the layer's per-projection updates, reading its tensors through `get` (recomputed layers pass copies) */
+  lowRanks(l: number, get: (name: string) => tf.Tensor): Partial<Record<LoraModule, LowRank>>;
+}
+
+interface LayerInput { l: number; x: tf.Tensor; cos: tf.Tensor; sin: tf.Tensor; mask?: tf.Tensor; batch: number }
+
 export interface ForwardInput {
   ids: number[][]; // [B, T], rectangular
   segments: number[][]; // [B, T]: tokens attend only within equal non-zero segments (packing, padding)
@@ -54,12 +67,21 @@ export interface ForwardInput {
  * tf.Variables named as in Hugging Face checkpoints.
  */
 export class Qwen2Model {
+  /**
+   * Recompute each decoder layer in the backward pass instead of keeping its activations (only where no KV cache
+   * is built). On by default from 50M parameters, where stored activations outgrow the weights at training shapes.
+   */
+  gradientCheckpointing: boolean;
+  /** Low-rank adapters (model/lora.ts) applied in every forward pass; the base weights are then frozen. */
+  adapters?: LayerAdapters;
+
   constructor(readonly config: ModelConfig, readonly params: Map<string, tf.Variable>) {
     for (const [name, shape] of parameterShapes(config)) {
       const p = params.get(name);
       if (!p) throw new Error(`model parameter ${name} missing`);
       if (p.shape.join() !== shape.join()) throw new Error(`model parameter ${name} has shape [${p.shape}], config needs [${shape}]`);
     }
+    this.gradientCheckpointing = this.parameterCount() >= 50e6;
   }
 
   /** Random initialisation (normal, std 0.02; norms at one; biases at zero), identical on every backend. */
@@ -83,6 +105,12 @@ export class Qwen2Model {
     return [...this.params].filter(([n]) => !n.startsWith('value_head.')).map(([, v]) => v);
   }
 
+  /** What training updates: the adapters when some are attached, else the language model (by parameter name). */
+  trainableParameters(): Map<string, tf.Variable> {
+    if (this.adapters) return this.adapters.namedVariables();
+    return new Map([...this.params].filter(([n]) => !n.startsWith('value_head.')));
+  }
+
   parameterCount(): number {
     return [...this.params.values()].reduce((a, v) => a + v.size, 0);
   }
@@ -92,36 +120,73 @@ export class Qwen2Model {
     const c = this.config;
     const B = inp.ids.length, T = inp.ids[0].length;
     const past = inp.cache;
+    const { cos, sin } = ropeTables({ positions: Int32Array.from(inp.positions.flat()), batch: B, len: T, headDim: headDim(c), theta: c.rope_theta });
+    let x = embed(tf.tensor1d(inp.ids.flat(), 'int32'), this.p('model.embed_tokens.weight')); // [B·T, H]
+    if (!past && !inp.useCache) {
+      // training and scoring: no cache to build, so layers may be recomputed in the backward pass
+      const mask = segmentMask(inp.segments);
+      for (let l = 0; l < c.num_hidden_layers; l++) x = this.gradientCheckpointing ? this.recomputedLayer({ l, x, cos, sin, mask, batch: B }) : this.decoderLayer({ l, x, cos, sin, mask, batch: B, get: this.layerTensor(l) }).x;
+      return { hidden: rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps).reshape([B, T, c.hidden_size]) };
+    }
     const { segK, mask } = attentionMask(inp.segments, past);
     const S = segK[0].length;
-    const { cos, sin } = ropeTables({ positions: Int32Array.from(inp.positions.flat()), batch: B, len: T, headDim: headDim(c), theta: c.rope_theta });
     const maskT = mask ? tf.tensor(mask, [B, 1, 1, T, S]) : undefined;
-    let x = embed(tf.tensor1d(inp.ids.flat(), 'int32'), this.p('model.embed_tokens.weight')); // [B·T, H]
     const next: KVCache = { k: [], v: [], segments: segK };
     for (let l = 0; l < c.num_hidden_layers; l++) {
-      const q = (n: string) => this.p(`model.layers.${l}.${n}`);
-      const b = (n: string) => this.params.get(`model.layers.${l}.${n}`); // absent without attention biases
-      const a = attention({
-        x: rmsNorm(x, q('input_layernorm.weight'), c.rms_norm_eps),
-        w: {
-          wq: q('self_attn.q_proj.weight'), bq: b('self_attn.q_proj.bias'),
-          wk: q('self_attn.k_proj.weight'), bk: b('self_attn.k_proj.bias'),
-          wv: q('self_attn.v_proj.weight'), bv: b('self_attn.v_proj.bias'),
-          wo: q('self_attn.o_proj.weight'),
-        },
-        batch: B,
-        heads: c.num_attention_heads,
-        kvHeads: c.num_key_value_heads,
-        cos, sin, mask: maskT,
-        past: past ? { k: past.k[l], v: past.v[l] } : undefined,
-      });
-      next.k.push(a.k);
-      next.v.push(a.v);
-      x = x.add(a.out);
-      x = x.add(swiglu(rmsNorm(x, q('post_attention_layernorm.weight'), c.rms_norm_eps), q('mlp.gate_proj.weight'), q('mlp.up_proj.weight'), q('mlp.down_proj.weight')));
+      const out = this.decoderLayer({ l, x, cos, sin, mask: maskT, batch: B, get: this.layerTensor(l), past: past ? { k: past.k[l], v: past.v[l] } : undefined });
+      next.k.push(out.k);
+      next.v.push(out.v);
+      x = out.x;
     }
     const hidden = rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps).reshape([B, T, c.hidden_size]);
-    return { hidden, cache: past || inp.useCache ? next : undefined };
+    return { hidden, cache: next };
+  }
+
+  /** Tensors of layer `l` by name relative to the layer (base weights, then adapter tensors); undefined when absent. */
+  private layerTensor(l: number): (name: string) => tf.Tensor | undefined {
+    const adapters = new Map(this.adapters?.layerTensors(l));
+    return (n) => adapters.get(n) ?? this.params.get(`model.layers.${l}.${n}`);
+  }
+
+  /** One decoder layer: attention and SwiGLU MLP, each pre-normed and residual. */
+  private decoderLayer(p: LayerInput & { get: (name: string) => tf.Tensor | undefined; past?: { k: tf.Tensor; v: tf.Tensor } }): { x: tf.Tensor; k: tf.Tensor; v: tf.Tensor } {
+    const c = this.config;
+    const w = (n: string) => p.get(n)!;
+    const lora = this.adapters?.lowRanks(p.l, w);
+    const a = attention({
+      x: rmsNorm(p.x, w('input_layernorm.weight'), c.rms_norm_eps),
+      w: {
+        wq: w('self_attn.q_proj.weight'), bq: p.get('self_attn.q_proj.bias'),
+        wk: w('self_attn.k_proj.weight'), bk: p.get('self_attn.k_proj.bias'),
+        wv: w('self_attn.v_proj.weight'), bv: p.get('self_attn.v_proj.bias'),
+        wo: w('self_attn.o_proj.weight'),
+        lora,
+      },
+      batch: p.batch,
+      heads: c.num_attention_heads,
+      kvHeads: c.num_key_value_heads,
+      cos: p.cos, sin: p.sin, mask: p.mask,
+      past: p.past,
+    });
+    const x = p.x.add(a.out);
+    const mlp = swiglu(rmsNorm(x, w('post_attention_layernorm.weight'), c.rms_norm_eps), w('mlp.gate_proj.weight'), w('mlp.up_proj.weight'), w('mlp.down_proj.weight'), lora);
+    return { x: x.add(mlp), k: a.k, v: a.v };
+  }
+
+  /**
+   * A decoder layer whose activations are not kept for the backward pass but recomputed there (gradient
+   * checkpointing): between forward and backward a layer keeps only its input. The differentiated inputs are the
+   * trainable tensors: the adapters when some are attached (the base is then frozen), else the layer's weights.
+   */
+  private recomputedLayer(p: LayerInput): tf.Tensor {
+    const trainable: [string, tf.Tensor][] = this.adapters
+      ? this.adapters.layerTensors(p.l)
+      : [...this.params].filter(([n]) => n.startsWith(`model.layers.${p.l}.`)).map(([n, v]) => [n.slice(`model.layers.${p.l}.`.length), v]);
+    const frozen = this.layerTensor(p.l);
+    return recompute(([x, ...ws], [cos, sin, mask]) => {
+      const byName = new Map(trainable.map(([n], i) => [n, ws[i]]));
+      return this.decoderLayer({ ...p, x, cos, sin, mask, get: (n) => byName.get(n) ?? frozen(n) }).x;
+    }, [p.x, ...trainable.map(([, t]) => t)], [p.cos, p.sin, ...(p.mask ? [p.mask] : [])]);
   }
 
   /** Vocabulary logits [B, T, V] of hidden states [B, T, H] (tied head: the embedding table transposed). */
@@ -163,6 +228,26 @@ export function attentionMask(segments: number[][], past?: KVCache): { segK: Int
       }
     }
   return { segK, mask: masked ? mask : undefined };
+}
+
+/** Projections a LoRA adapter can target (PEFT's `target_modules` names for Llama / Qwen2). */
+export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type LoraModule = (typeof LORA_MODULES)[number];
+
+/**
+ * The additive mask [B, 1, 1, T, T] of packed rows without a cache, built from the segment ids on the device
+ * (the host-side loop of `attentionMask` costs B·T² per step): a query sees earlier-or-equal positions of its own
+ * non-zero segment. Same values as `attentionMask`.
+ */
+export function segmentMask(segments: number[][]): tf.Tensor {
+  const B = segments.length, T = segments[0].length;
+  return tf.tidy(() => {
+    const seg = tf.tensor2d(segments, [B, T], 'int32');
+    const same = seg.reshape([B, T, 1]).equal(seg.reshape([B, 1, T]));
+    const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).cast('bool').reshape([1, T, T]);
+    const allowed = tf.logicalAnd(tf.logicalAnd(same, causal), seg.notEqual(0).reshape([B, T, 1]));
+    return tf.where(allowed, tf.zeros([B, T, T]), tf.fill([B, T, T], -1e9)).reshape([B, 1, 1, T, T]);
+  });
 }
 
 export function disposeCache(cache: KVCache | undefined): void {

@@ -5,7 +5,7 @@ import { Qwen2Model } from './qwen2';
 import { PackedRow, epochOrder, toBatch } from './sft-data';
 import { SftInput, StepRecord } from './sft-params';
 
-export type SftHyper = Pick<SftInput, 'epochs' | 'batchSize' | 'lr' | 'warmupSteps' | 'minLrRatio' | 'clipNorm' | 'seed'>;
+export type SftHyper = Pick<SftInput, 'epochs' | 'batchSize' | 'lr' | 'warmupSteps' | 'minLrRatio' | 'clipNorm' | 'seed'> & { microBatchSize?: number };
 
 export function stepsPerEpoch(rows: number, batchSize: number): number {
   return Math.ceil(rows / batchSize);
@@ -20,17 +20,44 @@ export function batchForStep(rows: PackedRow[], hyper: SftHyper, step: number): 
   return toBatch(order.slice(start, start + hyper.batchSize).map((i) => rows[i]));
 }
 
-/** One AdamW step on `batch`; returns loss and pre-clip gradient norm. */
-export function trainStep(p: { model: Qwen2Model; optimizer: AdamW; batch: TokenBatch; lr: number; clipNorm: number }): { loss: number; gradNorm: number } {
-  const vars = p.model.lmVariables();
-  const { value, grads } = tf.variableGrads(() => lmLoss(p.model, p.batch), vars);
-  const loss = value.dataSync()[0];
-  value.dispose();
-  // tf names variables itself; map gradients back to the parameter names
+const responseTokens = (b: TokenBatch) => b.weights.flat().reduce((a, w) => a + w, 0);
+
+/** Rows [from, to) of a batch. */
+function rowsOf(b: TokenBatch, from: number, to: number): TokenBatch {
+  const cut = <T>(rows: T[][]) => rows.slice(from, to);
+  return { ids: cut(b.ids), targets: cut(b.targets), weights: cut(b.weights), segments: cut(b.segments), positions: cut(b.positions) };
+}
+
+/**
+ * One AdamW step on `batch` over the model's trainable parameters (its adapters when it has some); returns loss
+ * and pre-clip gradient norm. With `microBatchSize` the batch goes through forward and backward that many rows
+ * at a time, each micro-batch's loss weighted by its share of the response tokens, so the summed gradients are
+ * the whole batch's (gradient accumulation: activation memory of one micro-batch).
+ */
+export function trainStep(p: { model: Qwen2Model; optimizer: AdamW; batch: TokenBatch; lr: number; clipNorm: number; microBatchSize?: number }): { loss: number; gradNorm: number } {
+  const params = p.model.trainableParameters();
+  const vars = [...params.values()];
+  const rows = p.batch.ids.length, micro = Math.min(rows, p.microBatchSize ?? rows);
+  const total = responseTokens(p.batch);
+  let loss = 0;
   const named = new Map<string, tf.Tensor>();
-  for (const [name, v] of p.model.params) if (grads[v.name]) named.set(name, grads[v.name]);
+  for (let from = 0; from < rows; from += micro) {
+    const mb = rowsOf(p.batch, from, from + micro);
+    const share = responseTokens(mb) / total;
+    if (share === 0) continue;
+    const { value, grads } = tf.variableGrads(() => lmLoss(p.model, mb).mul(share) as tf.Scalar, vars);
+    loss += value.dataSync()[0];
+    value.dispose();
+    // tf names variables itself; map gradients back to the parameter names
+    for (const [name, v] of params) {
+      const g = grads[v.name], prev = named.get(name);
+      if (!g) continue;
+      named.set(name, prev ? tf.tidy(() => prev.add(g)) : g);
+      if (prev) tf.dispose([prev, g]);
+    }
+  }
   const gradNorm = clipByGlobalNorm(named, p.clipNorm);
-  p.optimizer.apply(p.model.params, named, p.lr);
+  p.optimizer.apply(params, named, p.lr);
   tf.dispose([...named.values()]);
   return { loss, gradNorm };
 }
@@ -63,7 +90,7 @@ export async function trainLoop(p: {
   const total = p.hyper.epochs * stepsPerEpoch(p.rows.length, p.hyper.batchSize);
   for (let step = p.startStep + 1; step <= total; step++) {
     const lr = cosineLr({ step, totalSteps: total, warmupSteps: p.hyper.warmupSteps, peak: p.hyper.lr, minRatio: p.hyper.minLrRatio });
-    const { loss, gradNorm } = trainStep({ model: p.model, optimizer: p.optimizer, batch: batchForStep(p.rows, p.hyper, step), lr, clipNorm: p.hyper.clipNorm });
+    const { loss, gradNorm } = trainStep({ model: p.model, optimizer: p.optimizer, batch: batchForStep(p.rows, p.hyper, step), lr, clipNorm: p.hyper.clipNorm, microBatchSize: p.hyper.microBatchSize });
     if (!Number.isFinite(loss)) throw new Error(`SFT diverged at step ${step} (loss ${loss})`);
     await p.afterStep({ step, loss, lr, gradNorm, attempt: p.attempt });
   }
