@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { TokenBatch, tokenLogProbs } from './lm-loss';
+import { ConstrainedResponse, ConstraintOptions, Decoding } from './constrained-decoding';
 import { Decoder } from './decode';
 import { KVCache, Qwen2Model, disposeCache } from './qwen2';
 import { rng } from './random';
@@ -18,13 +19,24 @@ export const GenerateOptions = z.object({
   ignoreEos: z.boolean().default(false),
   /** Off only to measure what the cache saves. */
   useCache: z.boolean().default(true),
+  /**
+   * 'constrained': every response is `Thought: <line>` / `Action: <allowed name>` / `Action Input: <JSON valid
+   * for that action>` (token masks, `constrained-decoding.ts`); it stops when the JSON closes and never emits
+   * end-of-text, so `stopAtActionInput` and `ignoreEos` do not apply. 'free' samples the whole vocabulary.
+   */
+  decoding: Decoding.default('free'),
+  constraint: ConstraintOptions.default(ConstraintOptions.parse({})),
 });
 export type GenerateOptions = z.input<typeof GenerateOptions>;
 
 export interface Generation {
   text: string;
   tokens: number[];
-  /** log p of each generated token under the model (temperature 1), for PPO's old-policy log-probs. */
+  /**
+   * log p of each generated token under the model (temperature 1), for PPO's old-policy log-probs. Constrained:
+   * log p of the masked distribution the token was sampled from (renormalised over the allowed tokens, at
+   * temperature 1), i.e. the log-prob of the policy that actually acted.
+   */
   logprobs: number[];
   stop: 'action_input' | 'eos' | 'length';
 }
@@ -68,6 +80,9 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
   const pos = encoded.map((e) => [...Array(longest - e.length).fill(0), ...e.map((_, i) => i)]);
   const out: Generation[] = encoded.map(() => ({ text: '', tokens: [], logprobs: [], stop: 'length' }));
   const done = new Array<boolean>(B).fill(false);
+  const constrained = opt.decoding === 'constrained'
+    ? encoded.map(() => new ConstrainedResponse({ tokenizer, options: opt.constraint, maxNewTokens: opt.maxNewTokens }))
+    : undefined;
   let cache: KVCache | undefined;
   // the prompt goes through `forward` (cache filled), each later token through the decoder's few-op step
   const decoder = opt.useCache ? new Decoder(model) : undefined;
@@ -98,6 +113,17 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
     for (let b = 0; b < B; b++) {
       if (done[b]) { chosen.push(tokenizer.eosId); continue; }
       const row = logits.subarray(b * V, (b + 1) * V);
+      if (constrained) {
+        const c = constrained[b].allowed();
+        const allowed = Float32Array.from(c.ids, (id) => row[id]);
+        const k = sample(allowed, opt.temperature, opt.topP, next);
+        constrained[b].take(c, k);
+        chosen.push(c.ids[k]);
+        out[b].tokens.push(c.ids[k]);
+        out[b].logprobs.push(logSoftmaxAt(allowed, k));
+        if (constrained[b].done) { done[b] = true; out[b].stop = 'action_input'; }
+        continue;
+      }
       // padded vocabularies (model rows beyond the tokenizer's, as in Qwen) are never sampled
       const tok = sample(row.subarray(0, tokenizer.vocabSize), opt.temperature, opt.topP, next);
       chosen.push(tok);
@@ -124,7 +150,8 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
   decoder?.dispose();
   for (const g of out) {
     g.text = tokenizer.decode(g.tokens);
-    const end = g.stop === 'action_input' ? actionInputEnd(g.text) : undefined;
+    // a constrained response ends exactly at its JSON's close (the automaton knows where, a thought may mention braces)
+    const end = g.stop === 'action_input' && !constrained ? actionInputEnd(g.text) : undefined;
     if (end !== undefined) g.text = g.text.slice(0, end);
   }
   return out;

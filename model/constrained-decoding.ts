@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { ACTION_NAMES, ActionName } from '../core/actions';
+import { responseProgram } from './action-grammar';
+import { DEAD, ResponseAutomaton } from './response-automaton';
+import { TokenTrie, tokenTrie } from './token-trie';
+import type { Tokenizer } from './tokenizer';
+
+export const Decoding = z.enum(['constrained', 'free']);
+export type Decoding = z.infer<typeof Decoding>;
+
+export const ConstraintOptions = z.object({
+  /** The environment's actions: `Action:` is one of these. */
+  actions: z.array(z.enum(ACTION_NAMES as [ActionName, ...ActionName[]])).min(1).default(ACTION_NAMES),
+  /** Tokens of free thought before the thought line is forced to end. */
+  maxThoughtTokens: z.number().int().nonnegative().default(48),
+  /** Tokens of the Action Input JSON before it is forced to close; unbounded (up to maxNewTokens) when absent. */
+  maxInputTokens: z.number().int().positive().optional(),
+}).strict();
+export type ConstraintOptions = z.input<typeof ConstraintOptions>;
+
+/** The tokens allowed in one state and the state each of them leads to (aligned arrays). */
+export interface Candidates { ids: Int32Array; next: Int32Array }
+
+/**
+ * Allowed tokens per automaton state for one tokenizer: a token is allowed iff its bytes are a live path of the
+ * automaton from the state. Computed once per state by one walk of the vocabulary trie and kept, so a decode
+ * step after the first visit of a state costs a lookup (states: a few hundred; the broad ones, thought and
+ * string bodies, hold ~45k SmolLM2 tokens each, 0.4 MB).
+ */
+class StateMasks {
+  private readonly byState = new Map<string, Candidates>();
+
+  constructor(readonly automaton: ResponseAutomaton, private readonly trie: TokenTrie) {}
+
+  all(state: number): Candidates {
+    return this.cached(`${state}`, () => this.walk(state));
+  }
+
+  /** Those of `all(state)` that satisfy `keep` (a fixed predicate per `tag`), cached the same way. */
+  filtered(state: number, tag: string, keep: (next: number) => boolean): Candidates {
+    return this.cached(`${state}:${tag}`, () => {
+      const { ids, next } = this.all(state);
+      const at: number[] = [];
+      next.forEach((n, i) => keep(n) && at.push(i));
+      return { ids: Int32Array.from(at, (i) => ids[i]), next: Int32Array.from(at, (i) => next[i]) };
+    });
+  }
+
+  private cached(key: string, make: () => Candidates): Candidates {
+    let c = this.byState.get(key);
+    if (!c) this.byState.set(key, (c = make()));
+    return c;
+  }
+
+  private walk(state: number): Candidates {
+    const { edgeStart, edgeByte, edgeChild, tokenAt } = this.trie;
+    const ids: number[] = [], next: number[] = [];
+    const stackNode = [0], stackState = [state];
+    while (stackNode.length) {
+      const node = stackNode.pop()!, s = stackState.pop()!;
+      for (let e = edgeStart[node]; e < edgeStart[node + 1]; e++) {
+        const t = this.automaton.next(s, edgeByte[e]);
+        if (t === DEAD) continue;
+        const child = edgeChild[e];
+        if (tokenAt[child] >= 0) (ids.push(tokenAt[child]), next.push(t));
+        stackNode.push(child);
+        stackState.push(t);
+      }
+    }
+    return { ids: Int32Array.from(ids), next: Int32Array.from(next) };
+  }
+}
+
+const masksByTokenizer = new WeakMap<Tokenizer, Map<string, StateMasks>>();
+
+/** The masks for a tokenizer and action set, shared by every generation in the process (the model worker's). */
+function stateMasks(tokenizer: Tokenizer, actions: readonly ActionName[]): StateMasks {
+  let perActions = masksByTokenizer.get(tokenizer);
+  if (!perActions) masksByTokenizer.set(tokenizer, (perActions = new Map()));
+  const key = actions.join('\n');
+  let m = perActions.get(key);
+  if (!m) perActions.set(key, (m = new StateMasks(new ResponseAutomaton(responseProgram(actions)), tokenTrie(tokenizer))));
+  return m;
+}
+
+/**
+ * One response being decoded under the constraint: which tokens may come next, given the automaton state and the
+ * budgets. Budgets never leave a dead end: a thought over budget may only take tokens that end the line (the
+ * newline byte is always one), and a response that must close (input over budget, or `maxNewTokens` only just
+ * enough for the shortest completion) may only take tokens that bring acceptance strictly closer (the next
+ * byte of a shortest completion is always one), so it closes within `dist` tokens.
+ */
+export class ConstrainedResponse {
+  private readonly masks: StateMasks;
+  private readonly opt: z.output<typeof ConstraintOptions>;
+  private readonly maxNewTokens: number;
+  private state: number;
+  private thoughtTokens = 0;
+  private inputTokens = 0;
+  private generated = 0;
+
+  constructor(p: { tokenizer: Tokenizer; options: ConstraintOptions; maxNewTokens: number }) {
+    this.opt = ConstraintOptions.parse(p.options);
+    this.masks = stateMasks(p.tokenizer, this.opt.actions);
+    this.state = this.masks.automaton.start;
+    this.maxNewTokens = p.maxNewTokens;
+  }
+
+  /** True once the Action Input object has closed: nothing more may be generated. */
+  get done(): boolean {
+    return this.masks.automaton.accepts(this.state);
+  }
+
+  /** The tokens allowed now. */
+  allowed(): Candidates {
+    const a = this.masks.automaton, s = this.state;
+    let c: Candidates;
+    if (a.pc(s) === a.program.thoughtPc && this.thoughtTokens >= this.opt.maxThoughtTokens)
+      c = this.masks.filtered(s, 'end-thought', (n) => a.pc(n) !== a.program.thoughtPc);
+    else if ((a.phase(s) === 'input' && this.inputTokens >= (this.opt.maxInputTokens ?? Infinity)) || this.generated + a.dist(s) >= this.maxNewTokens)
+      c = this.masks.filtered(s, 'closer', (n) => a.dist(n) < a.dist(s));
+    else c = this.masks.all(s);
+    if (c.ids.length === 0) throw new Error(`constrained decoding: no token of this vocabulary continues the response (automaton state ${s}); a byte-level vocabulary has every single byte`);
+    return c;
+  }
+
+  /** Takes candidate `k` of the last `allowed()`. */
+  take(c: Candidates, k: number): void {
+    const phase = this.masks.automaton.phase(this.state);
+    if (phase === 'thought') this.thoughtTokens++;
+    else if (phase === 'input') this.inputTokens++;
+    this.generated++;
+    this.state = c.next[k];
+  }
+}
