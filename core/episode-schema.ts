@@ -13,6 +13,11 @@ export const SeedIdea = z.object({
 });
 export type SeedIdea = z.infer<typeof SeedIdea>;
 
+/** How the policy's responses are sampled (see AgentSpec): masked to valid actions, or the whole vocabulary. */
+export const Decoding = z.enum(['constrained', 'free']);
+export type Decoding = z.infer<typeof Decoding>;
+export const DEFAULT_POLICY_DECODING: Decoding = 'constrained';
+
 export const AgentSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('scripted') }),
   /** The trained policy (a checkpoint from `sft`), served by the model worker. */
@@ -21,6 +26,12 @@ export const AgentSpec = z.discriminatedUnion('kind', [
     checkpoint: ArtifactRef,
     temperature: z.number().min(0).default(0.7),
     maxNewTokens: z.number().int().positive().max(2048).default(256),
+    /**
+     * 'constrained' (default): token masks keep every response a parseable, schema-valid action
+     * (`model/constrained-decoding.ts`); a small policy (the CPU default, or SmolLM2-135M zero-shot) rarely writes
+     * one on its own, and an invalid step teaches and scores nothing. 'free' samples the whole vocabulary.
+     */
+    decoding: Decoding.default(DEFAULT_POLICY_DECODING),
   }),
   /** An OpenAI-compatible chat model (MLAGENT_LLM_BASE_URL / MLAGENT_LLM_MODEL) prompted MLAgentBench-style. */
   z.object({ kind: z.literal('llm'), temperature: z.number().min(0).max(2).default(0.7), maxTokens: z.number().int().positive().optional() }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact-ref';
-import { RewardScale } from './episode-schema';
+import { DEFAULT_POLICY_DECODING, Decoding, RewardScale } from './episode-schema';
 
 /**
  * `ppo` workflow input: ML-Agent's step-wise PPO. Each iteration samples B states from the expert states pool,
@@ -41,6 +41,12 @@ export const PpoInput = z
     maxNewTokens: z.number().int().positive().max(2048).default(256),
     /** 1 samples from the policy itself, which the PPO ratio assumes (old log-probs are at temperature 1). */
     temperature: z.number().positive().default(1),
+    /**
+     * Rollouts decode as the policy agent does in episodes ('constrained': always a valid action). The PPO update
+     * scores the sampled tokens under the unmasked policy, so with 'constrained' the ratio is of unmasked
+     * probabilities of tokens drawn from the masked one (see model/constrained-decoding.ts).
+     */
+    decoding: Decoding.default(DEFAULT_POLICY_DECODING),
     seed: z.number().int().nonnegative().default(0),
     /** Iterations per workflow run before continue-as-new (keeps the history small). */
     continueAsNewEvery: z.number().int().min(1).default(5),

@@ -5,9 +5,6 @@ import { DEAD, ResponseAutomaton } from './response-automaton';
 import { TokenTrie, tokenTrie } from './token-trie';
 import type { Tokenizer } from './tokenizer';
 
-export const Decoding = z.enum(['constrained', 'free']);
-export type Decoding = z.infer<typeof Decoding>;
-
 export const ConstraintOptions = z.object({
   /** The environment's actions: `Action:` is one of these. */
   actions: z.array(z.enum(ACTION_NAMES as [ActionName, ...ActionName[]])).min(1).default(ACTION_NAMES),

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { TokenBatch, tokenLogProbs } from './lm-loss';
-import { ConstrainedResponse, ConstraintOptions, Decoding } from './constrained-decoding';
+import { Decoding } from '../core/episode-schema';
+import { ConstrainedResponse, ConstraintOptions } from './constrained-decoding';
 import { Decoder } from './decode';
 import { KVCache, Qwen2Model, disposeCache } from './qwen2';
 import { rng } from './random';

@@ -1,4 +1,5 @@
 import { ArtifactRef } from '../../core/artifact-ref';
+import { DEFAULT_POLICY_DECODING, type Decoding } from '../../core/episode-schema';
 import type { TokenUsage } from '../../core/llm-schemas';
 import { generate } from '../../model/generate';
 import { getCheckpoint, modelFromFiles } from '../../model/checkpoint';
@@ -12,6 +13,8 @@ export interface PolicyActInput {
   temperature: number;
   maxNewTokens: number;
   seed: number;
+  /** Absent in inputs scheduled before the option existed: those get the policy agent's default. */
+  decoding?: Decoding;
 }
 
 export interface PolicyActResult {
@@ -51,7 +54,8 @@ export function fitPrompt(p: { model: Qwen2Model; tokenizer: Tokenizer; prompt: 
 export async function policyAct(a: PolicyActInput): Promise<PolicyActResult> {
   const { model, tokenizer } = await policyFor(a.checkpoint);
   const prompt = fitPrompt({ model, tokenizer, prompt: a.prompt, maxNewTokens: a.maxNewTokens });
-  const [g] = generate(model, tokenizer, [prompt], { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed });
+  const decoding = a.decoding ?? DEFAULT_POLICY_DECODING;
+  const [g] = generate(model, tokenizer, [prompt], { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding });
   const promptTokens = tokenizer.encode(prompt).length;
   return {
     response: g.text,

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ArtifactRef } from '../../core/artifact-ref';
+import { DEFAULT_POLICY_DECODING, type Decoding } from '../../core/episode-schema';
 import { PpoUpdateHyper, type PpoUpdateMetrics } from '../../core/ppo-schema';
 import { initBackend } from '../../model/backend';
 import { checkpointFiles, getCheckpoint, modelFromFiles, putCheckpoint } from '../../model/checkpoint';
@@ -24,6 +25,8 @@ export interface PpoRolloutInput {
   temperature: number;
   maxNewTokens: number;
   seed: number;
+  /** Absent in inputs scheduled before the option existed: those get the policy agent's default. */
+  decoding?: Decoding;
 }
 
 export interface PpoRolloutResult {
@@ -37,7 +40,7 @@ export async function ppoRollout(a: PpoRolloutInput): Promise<PpoRolloutResult> 
   await initBackend();
   const { model, tokenizer } = await policyFor(a.policy);
   const prompts = a.prompts.flatMap((p) => Array<string>(a.actionsPerState).fill(fitPrompt({ model, tokenizer, prompt: p, maxNewTokens: a.maxNewTokens })));
-  const gens = generate(model, tokenizer, prompts, { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed });
+  const gens = generate(model, tokenizer, prompts, { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding: a.decoding ?? DEFAULT_POLICY_DECODING });
   const rows = gens.map((g, i) => ({ prompt: tokenizer.encode(prompts[i]), continuation: chosenTokens(g, tokenizer.eosId) }));
   return { rollouts: await new ArtifactStore().putJson({ rows } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts'), responses: gens.map((g) => g.text) };
 }
