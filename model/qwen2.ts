@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelConfig, headDim, usesAttentionBias } from './config';
 import { LowRank, attention, embed, linear, linearTransposed, rmsNorm, ropeTables, swiglu } from './layers';
+import type { LoraModule } from './lora-config';
 import { recompute } from './recompute';
 import { normalArray, rng } from './random';
 
@@ -45,6 +46,8 @@ export interface KVCache {
 
 /** Adapters as the decoder sees them: named tensors per layer and the low-rank updates built from them. */
 export interface LayerAdapters {
+  /** set while training (dropout on), undefined in evaluation */
+  dropoutSeed?: number;
   /** every adapter variable by its saved (PEFT) name */
   namedVariables(): Map<string, tf.Variable>;
   /** trainable tensors of layer `l`, named relative to the layer */
@@ -229,10 +232,6 @@ export function attentionMask(segments: number[][], past?: KVCache): { segK: Int
     }
   return { segK, mask: masked ? mask : undefined };
 }
-
-/** Projections a LoRA adapter can target (PEFT's `target_modules` names for Llama / Qwen2). */
-export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
-export type LoraModule = (typeof LORA_MODULES)[number];
 
 /**
  * The additive mask [B, 1, 1, T, T] of packed rows without a cache, built from the segment ids on the device

@@ -1,19 +1,29 @@
 import { z } from 'zod';
 import { ArtifactRef } from '../core/artifact-ref';
+import { LoraOptions } from './lora-config';
+
+/** The imported pretrained model SFT starts from when no other base is chosen (`make setup` imports it). */
+export const DEFAULT_BASE_MODEL = 'smollm2-135m-instruct';
 
 /** Input of the `sft` workflow / `sftTrain` activity (pure: the workflow bundle imports it). */
 export const SftInput = z.object({
-  /** JSONL artifact of {"prompt", "response"} lines from trajectory collection. */
+  /** JSONL artifact of the collection's SFT dataset (chat messages + state a line; old {"prompt", "response"} lines read too). */
   dataset: ArtifactRef,
-  /** Checkpoint (tar artifact) to fine-tune; without one a fresh model of `modelConfig` is initialised. */
+  /** Checkpoint (tar artifact) to fine-tune. */
   base: ArtifactRef.optional(),
-  /** Overrides of the default CPU config for a fresh model. */
+  /**
+   * A model imported by name (MLAGENT_HOME/models), looked up by the activity. Without `base`, `modelConfig` and
+   * `tokenizerVocabSize` it is DEFAULT_BASE_MODEL; the result records which checkpoint it named.
+   */
+  baseModel: z.string().min(1).optional(),
+  /** A fresh random model (fast tests): overrides of the default CPU config. */
   modelConfig: z.record(z.string(), z.unknown()).optional(),
-  /** BPE vocabulary for a fresh model's tokenizer, trained on the dataset text. */
-  tokenizerVocabSize: z.number().int().min(300).default(4096),
+  /** A fresh random model: its BPE vocabulary, trained on the dataset text (4096 when only `modelConfig` is given). */
+  tokenizerVocabSize: z.number().int().min(300).optional(),
   epochs: z.number().int().positive().default(2),
   batchSize: z.number().int().positive().default(8),
-  seqLen: z.number().int().min(8).default(256),
+  /** Tokens per packed row: a prompt (its history shortened to fit) plus the action; fits SmolLM2 on CPU. */
+  seqLen: z.number().int().min(8).default(2048),
   lr: z.number().positive().default(3e-4),
   warmupSteps: z.number().int().nonnegative().default(10),
   minLrRatio: z.number().min(0).max(1).default(0.1),
@@ -23,8 +33,18 @@ export const SftInput = z.object({
   /** Fraction of examples held out to measure loss before and after training (0 = none). */
   heldOutFraction: z.number().min(0).max(0.5).default(0),
   seed: z.number().int().default(0),
+  /** Rows per forward/backward pass; gradients are accumulated over the batch (default: the whole batch at once). */
+  microBatchSize: z.number().int().positive().optional(),
+  /** Recompute decoder layers in the backward pass (default: on from 50M parameters). */
+  gradientCheckpointing: z.boolean().optional(),
+  /** Train LoRA adapters instead of all weights; the checkpoint then holds the base plus PEFT adapter files. */
+  lora: LoraOptions.optional(),
   /** Heartbeat timeout of the activity: how quickly a dead model worker is noticed. */
   heartbeatTimeoutSeconds: z.number().int().min(1).default(60),
+}).superRefine((v, ctx) => {
+  const fresh = v.modelConfig !== undefined || v.tokenizerVocabSize !== undefined;
+  const chosen = [v.base && 'base', v.baseModel && 'baseModel', fresh && 'modelConfig/tokenizerVocabSize'].filter(Boolean);
+  if (chosen.length > 1) ctx.addIssue({ code: 'custom', path: ['base'], message: `choose one base: ${chosen.join(' or ')}` });
 });
 export type SftInput = z.output<typeof SftInput>;
 
@@ -35,8 +55,15 @@ export type StepRecord = z.infer<typeof StepRecord>;
 export const SftHeartbeat = z.object({ step: z.number().int(), loss: z.number(), checkpoint: ArtifactRef.optional() });
 export type SftHeartbeat = z.infer<typeof SftHeartbeat>;
 
+/** The model SFT started from, as the run resolved it. */
+export type SftBase = { kind: 'checkpoint'; checkpoint: ArtifactRef } | { kind: 'model'; name: string; checkpoint: ArtifactRef } | { kind: 'fresh' };
+
 export interface SftResult {
+  base: SftBase;
+  /** with `lora`: the base weights plus adapter_config.json and adapter_model.safetensors (PEFT's format) */
   checkpoint: ArtifactRef;
+  /** with `lora`: the adapters merged into the weights, a plain checkpoint */
+  mergedCheckpoint?: ArtifactRef;
   lossCurve: ArtifactRef;
   steps: number;
   finalLoss: number;

@@ -5,7 +5,7 @@ import { Qwen2Model } from './qwen2';
 import { PackedRow, epochOrder, toBatch } from './sft-data';
 import { SftInput, StepRecord } from './sft-params';
 
-export type SftHyper = Pick<SftInput, 'epochs' | 'batchSize' | 'lr' | 'warmupSteps' | 'minLrRatio' | 'clipNorm' | 'seed'> & { microBatchSize?: number };
+export type SftHyper = Pick<SftInput, 'epochs' | 'batchSize' | 'lr' | 'warmupSteps' | 'minLrRatio' | 'clipNorm' | 'seed' | 'microBatchSize'>;
 
 export function stepsPerEpoch(rows: number, batchSize: number): number {
   return Math.ceil(rows / batchSize);
@@ -90,7 +90,10 @@ export async function trainLoop(p: {
   const total = p.hyper.epochs * stepsPerEpoch(p.rows.length, p.hyper.batchSize);
   for (let step = p.startStep + 1; step <= total; step++) {
     const lr = cosineLr({ step, totalSteps: total, warmupSteps: p.hyper.warmupSteps, peak: p.hyper.lr, minRatio: p.hyper.minLrRatio });
+    // adapter dropout masks: fixed by (seed, step) like the batch, so a resumed step is the same step
+    if (p.model.adapters) p.model.adapters.dropoutSeed = p.hyper.seed * 100_003 + step;
     const { loss, gradNorm } = trainStep({ model: p.model, optimizer: p.optimizer, batch: batchForStep(p.rows, p.hyper, step), lr, clipNorm: p.hyper.clipNorm, microBatchSize: p.hyper.microBatchSize });
+    if (p.model.adapters) p.model.adapters.dropoutSeed = undefined;
     if (!Number.isFinite(loss)) throw new Error(`SFT diverged at step ${step} (loss ${loss})`);
     await p.afterStep({ step, loss, lr, gradNorm, attempt: p.attempt });
   }

@@ -3,14 +3,17 @@ import { Context } from '@temporalio/activity';
 import { ArtifactStore } from '../artifact-store';
 import { initBackend } from '../../model/backend';
 import { z } from 'zod';
-import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
+import { CheckpointFiles, checkpointFiles, putCheckpoint } from '../../model/checkpoint';
+import { LoraAdapters } from '../../model/lora';
 import { AdamW } from '../../model/optim';
 import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
-import { epochOrder, packExamples, parseSftJsonl, tokenizeExample } from '../../model/sft-data';
+import { PromptBudgetError } from '../../core/prompt-budget';
+import { PromptRenderer } from '../../model/chat-prompt';
+import { epochOrder, exampleTexts, packExamples, parseSftJsonl, tokenizeExample } from '../../model/sft-data';
 import { SftHeartbeat, SftInput, SftResult, StepRecord } from '../../model/sft-params';
 import { evalLoss, stepsPerEpoch, trainLoop } from '../../model/sft-trainer';
 import { pauseIfRequested } from '../fault-points';
-import { loadOrInitPolicy } from './policy-files';
+import { loadOrInitPolicy, resolveSftBase } from './policy-files';
 import { openScalarLog } from './tensorboard';
 
 /** Training progress stored inside each intermediate checkpoint. */
@@ -44,14 +47,29 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
 
   const resume = SftHeartbeat.safeParse(ctx.info.heartbeatDetails);
   const resumeFrom = resume.success ? resume.data.checkpoint : undefined;
+  const base = await resolveSftBase(input);
+  const baseRef = base.kind === 'fresh' ? undefined : base.checkpoint;
   const { model, tokenizer, files } = await loadOrInitPolicy({
     store,
-    base: resumeFrom ?? input.base,
+    base: resumeFrom ?? baseRef,
     modelConfig: input.modelConfig,
-    corpus: examples.flatMap((e) => [e.prompt, e.response]),
-    vocabSize: input.tokenizerVocabSize,
+    corpus: examples.flatMap(exampleTexts),
+    vocabSize: input.tokenizerVocabSize ?? 4096,
     seed: input.seed,
   });
+  // The base's template renders the examples; trained checkpoints keep it (and provenance) for acting.
+  const renderer = PromptRenderer.forCheckpoint(files ?? new Map(), tokenizer, 'base');
+  if (input.gradientCheckpointing !== undefined) model.gradientCheckpointing = input.gradientCheckpointing;
+  // LoRA: a resumed run continues its saved adapters (the checkpoint's weights are the untouched base)
+  const adapters = !input.lora ? undefined : resumeFrom && files?.has('adapter_config.json') ? LoraAdapters.fromFiles(model, files, 'resumed checkpoint') : LoraAdapters.init(model, input.lora, input.seed);
+  model.adapters = adapters;
+  const baseName = baseRef ? `artifact:${baseRef.sha256}` : 'mlagent-init';
+  /** The model's files; with adapters the base weights plus the PEFT adapter files. */
+  const modelFiles = (): CheckpointFiles => {
+    const out = checkpointFiles(model, tokenizer, files);
+    for (const [name, data] of adapters?.files(baseName) ?? []) out.set(name, data);
+    return out;
+  };
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: input.weightDecay });
   try {
     let state: TrainerState = { step: 0, curve: [] };
@@ -63,17 +81,24 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     const { curve, step: startStep } = state;
 
     const maxLen = Math.min(input.seqLen, model.config.max_position_embeddings);
-    const pack = (exs: typeof examples) => packExamples(exs.map((e) => tokenizeExample(tokenizer, e, maxLen)), maxLen);
-    const rows = pack(train);
-    const heldRows = nHeld ? pack(heldOut) : [];
+    const pack = (exs: typeof examples, part: string) => {
+      try {
+        return packExamples(exs.map((example, i) => tokenizeExample({ renderer, tokenizer, example, seqLen: maxLen, source: `${part} example ${i + 1}` })), maxLen);
+      } catch (err) {
+        // An example that cannot fit stays so: fail the run with what to change instead of retrying.
+        throw err instanceof PromptBudgetError ? ApplicationFailure.create({ message: err.message, type: 'PromptBudget', nonRetryable: true }) : err;
+      }
+    };
+    const rows = pack(train, 'training');
+    const heldRows = nHeld ? pack(heldOut, 'held-out') : [];
     const total = input.epochs * stepsPerEpoch(rows.length, input.batchSize);
-    log(`${train.length} examples in ${rows.length} packed rows of ${maxLen}; ${total} steps, ${model.parameterCount()} parameters`);
+    log(`${train.length} examples in ${rows.length} packed rows of ${maxLen}; ${total} steps, ${model.parameterCount()} parameters; base ${base.kind === 'model' ? base.name : base.kind}, ${renderer.template ? 'its chat template' : 'plain prompt rendering (no chat template)'}`);
     const before = heldRows.length ? (state.heldOutBefore ?? evalLoss(model, heldRows, input.batchSize)) : undefined;
 
     const scalars = openScalarLog({ run: ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, stage: 'sft', log });
     let lastCheckpoint = resumeFrom;
     const saveTrainingCheckpoint = async (step: number) => {
-      const files = checkpointFiles(model, tokenizer);
+      const files = modelFiles();
       files.set('optimizer.safetensors', encodeSafetensors(optimizer.state()));
       files.set('trainer_state.json', Buffer.from(JSON.stringify({ step, curve, heldOutBefore: before } satisfies TrainerState)));
       return putCheckpoint(store, files);
@@ -96,12 +121,18 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     const after = heldRows.length ? evalLoss(model, heldRows, input.batchSize) : undefined;
     if (before !== undefined && after !== undefined) scalars?.scalars(total, { 'sft/held_out_loss_before': before, 'sft/held_out_loss_after': after });
     scalars?.flush();
-    const checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
+    const checkpoint = await putCheckpoint(store, modelFiles());
+    let mergedCheckpoint;
+    if (adapters) {
+      adapters.mergeInto(model);
+      mergedCheckpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer, files));
+    }
     const heldOutLoss = before !== undefined && after !== undefined ? { before, after } : undefined;
     const lossCurve = await store.putJson({ steps: curve, heldOutLoss }, 'sft-loss-curve');
-    return { checkpoint, lossCurve, steps: total, finalLoss: curve[curve.length - 1]?.loss ?? NaN, resumedFromStep: startStep, heldOutLoss };
+    return { base, checkpoint, mergedCheckpoint, lossCurve, steps: total, finalLoss: curve[curve.length - 1]?.loss ?? NaN, resumedFromStep: startStep, heldOutLoss };
   } finally {
     model.dispose();
+    adapters?.dispose();
     optimizer.dispose();
   }
 }
