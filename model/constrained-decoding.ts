@@ -26,6 +26,7 @@ export interface Candidates { ids: Int32Array; next: Int32Array }
  */
 class StateMasks {
   private readonly byState = new Map<string, Candidates>();
+  private readonly farthest = new WeakMap<Candidates, number>();
 
   constructor(readonly automaton: ResponseAutomaton, private readonly trie: TokenTrie) {}
 
@@ -41,6 +42,16 @@ class StateMasks {
       next.forEach((n, i) => keep(n) && at.push(i));
       return { ids: Int32Array.from(at, (i) => ids[i]), next: Int32Array.from(at, (i) => next[i]) };
     });
+  }
+
+  /** Those of `c` after which acceptance is at most `limit` bytes away (`c` itself when all are). */
+  withinDist(c: Candidates, limit: number): Candidates {
+    let far = this.farthest.get(c);
+    if (far === undefined) this.farthest.set(c, (far = c.next.reduce((m, n) => Math.max(m, this.automaton.dist(n)), 0)));
+    if (far <= limit) return c;
+    const at: number[] = [];
+    c.next.forEach((n, i) => this.automaton.dist(n) <= limit && at.push(i));
+    return { ids: Int32Array.from(at, (i) => c.ids[i]), next: Int32Array.from(at, (i) => c.next[i]) };
   }
 
   private cached(key: string, make: () => Candidates): Candidates {
@@ -82,10 +93,11 @@ function stateMasks(tokenizer: Tokenizer, actions: readonly ActionName[]): State
 
 /**
  * One response being decoded under the constraint: which tokens may come next, given the automaton state and the
- * budgets. Budgets never leave a dead end: a thought over budget may only take tokens that end the line (the
- * newline byte is always one), and a response that must close (input over budget, or `maxNewTokens` only just
- * enough for the shortest completion) may only take tokens that bring acceptance strictly closer (the next
- * byte of a shortest completion is always one), so it closes within `dist` tokens.
+ * budgets. A token is allowed only if the shortest completion after it still fits in `maxNewTokens` (one byte per
+ * token at worst), so a response that fits at the start always closes in time. Budgets never leave a dead end:
+ * a thought over budget may only take tokens that end the line (the newline byte is always one), and an Action
+ * Input over budget only tokens that bring acceptance strictly closer (the next byte of a shortest completion is
+ * always one), so it closes within `dist` tokens.
  */
 export class ConstrainedResponse {
   private readonly masks: StateMasks;
@@ -111,14 +123,25 @@ export class ConstrainedResponse {
   /** The tokens allowed now. */
   allowed(): Candidates {
     const a = this.masks.automaton, s = this.state;
-    let c: Candidates;
+    const closer = () => this.masks.filtered(s, 'closer', (n) => a.dist(n) < a.dist(s));
+    let base: Candidates;
     if (a.pc(s) === a.program.thoughtPc && this.thoughtTokens >= this.opt.maxThoughtTokens)
-      c = this.masks.filtered(s, 'end-thought', (n) => a.pc(n) !== a.program.thoughtPc);
-    else if ((a.phase(s) === 'input' && this.inputTokens >= (this.opt.maxInputTokens ?? Infinity)) || this.generated + a.dist(s) >= this.maxNewTokens)
-      c = this.masks.filtered(s, 'closer', (n) => a.dist(n) < a.dist(s));
-    else c = this.masks.all(s);
+      base = this.masks.filtered(s, 'end-thought', (n) => a.pc(n) !== a.program.thoughtPc);
+    else if (a.phase(s) === 'input' && this.inputTokens >= (this.opt.maxInputTokens ?? Infinity)) base = closer();
+    else base = this.masks.all(s);
+    let c = this.masks.withinDist(base, this.maxNewTokens - this.generated - 1);
+    // maxNewTokens below the shortest response: close as fast as possible; it stops at the limit, unfinished
+    if (c.ids.length === 0) c = closer();
     if (c.ids.length === 0) throw new Error(`constrained decoding: no token of this vocabulary continues the response (automaton state ${s}); a byte-level vocabulary has every single byte`);
     return c;
+  }
+
+  /** Takes a given token (replaying a recorded response); throws when the constraint would not have allowed it. */
+  takeToken(id: number): void {
+    const c = this.allowed();
+    const k = c.ids.indexOf(id);
+    if (k < 0) throw new Error(`constrained decoding: token ${id} is not allowed here`);
+    this.take(c, k);
   }
 
   /** Takes candidate `k` of the last `allowed()`. */
