@@ -1,7 +1,7 @@
 import type { ArtifactRef } from '../core/artifact-ref';
 import type { DatasetRefs, PoolState } from '../core/collect-schema';
 import type { StepRecord, SeedIdea } from '../core/episode-schema';
-import { buildPrompt } from '../core/prompt';
+import { type ChatMessage, type PromptState, promptMessages, promptState } from '../core/prompt';
 import { ArtifactStore } from './artifact-store';
 import { TaskBestStore } from './task-best';
 import { loadTask } from './tasks/registry';
@@ -24,7 +24,9 @@ export function createDatasetActivities(p: { store?: ArtifactStore; best?: TaskB
         return problems.get(task)!;
       };
       const pool: PoolState[] = [];
-      const sft: { prompt: string; response: string; task: string; episodeId: string; step: number }[] = [];
+      // Model-agnostic lines: the messages (whole history view) and the state they came from, which training
+      // re-renders with the checkpoint's template and shortens to its token budget (model/sft-data.ts).
+      const sft: { messages: ChatMessage[]; state: PromptState; task: string; episodeId: string; step: number }[] = [];
       const all: string[] = [];
       for (const ref of a.trajectories) {
         const text = (await store.get(ref)).toString('utf8').trim();
@@ -43,12 +45,14 @@ export function createDatasetActivities(p: { store?: ArtifactStore; best?: TaskB
             metric: s.state.metric,
             expertResponse: s.response,
           });
-          const prompt = buildPrompt({ researchProblem: researchProblem(s.task), seedIdeas: s.seedIdeas, history: s.state.history });
-          sft.push({ prompt, response: s.response, task: s.task, episodeId: s.episodeId, step: s.step });
+          const state = promptState({ researchProblem: researchProblem(s.task), seedIdeas: s.seedIdeas, history: s.state.history });
+          const messages: ChatMessage[] = [...promptMessages(state), { role: 'assistant', content: s.response }];
+          sft.push({ messages, state, task: s.task, episodeId: s.episodeId, step: s.step });
         }
       }
       const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
-      const sharegpt = sft.map((r) => ({ conversations: [{ from: 'human', value: r.prompt }, { from: 'gpt', value: r.response }] }));
+      const from = { system: 'system', user: 'human', assistant: 'gpt' } as const;
+      const sharegpt = sft.map((r) => ({ conversations: r.messages.map((m) => ({ from: from[m.role], value: m.content })) }));
       return {
         trajectories: await store.put(all.join('\n') + (all.length ? '\n' : ''), 'trajectory-set'),
         statesPool: await store.put(jsonl(pool), 'states-pool'),

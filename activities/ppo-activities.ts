@@ -3,18 +3,18 @@ import type { ArtifactRef } from '../core/artifact-ref';
 import { PoolState } from '../core/collect-schema';
 import type { PpoIterationMetrics } from '../core/ppo-schema';
 import { stratifiedSample } from '../core/ppo-sampling';
-import { buildPrompt } from '../core/prompt';
+import { promptState, type PromptState } from '../core/prompt';
 import { ArtifactStore } from './artifact-store';
 import { loadTaskOrFail } from './tasks/registry';
 
-/** A pool state as PPO acts from it: where to restore the workspace, m_t, and the policy's prompt. */
+/** A pool state as PPO acts from it: where to restore the workspace, m_t, and what the policy's prompt shows. */
 export interface PpoStartState {
   task: string;
   episodeId: string;
   step: number;
   snapshot: ArtifactRef;
   metric: number | null;
-  prompt: string;
+  promptState: PromptState;
 }
 
 /** Orchestrator activities of the `ppo` workflow: sampling start states, keeping the metrics log. */
@@ -37,13 +37,13 @@ export function createPpoActivities(p: { store?: ArtifactStore } = {}) {
       return [...new Set((await readPool(a.statesPool)).map((s) => s.task))].sort();
     },
 
-    /** `count` states of the pool, stratified by task (core/ppo-sampling.ts), with their prompts. */
+    /** `count` states of the pool, stratified by task (core/ppo-sampling.ts), with their prompt states. */
     async ppoSampleStates(a: { statesPool: ArtifactRef; count: number; seed: number }): Promise<PpoStartState[]> {
       const pool = await readPool(a.statesPool);
       return stratifiedSample({ groups: pool.map((s) => s.task), count: a.count, seed: a.seed }).map((i) => {
         const s = pool[i];
-        const prompt = buildPrompt({ researchProblem: loadTaskOrFail(s.task).researchProblem, seedIdeas: s.seedIdeas, history: s.history });
-        return { task: s.task, episodeId: s.episodeId, step: s.step, snapshot: s.snapshot, metric: s.metric, prompt };
+        const state = promptState({ researchProblem: loadTaskOrFail(s.task).researchProblem, seedIdeas: s.seedIdeas, history: s.history });
+        return { task: s.task, episodeId: s.episodeId, step: s.step, snapshot: s.snapshot, metric: s.metric, promptState: state };
       });
     },
 

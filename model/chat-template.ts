@@ -1,5 +1,6 @@
 import { Template } from '@huggingface/jinja';
 import { z } from 'zod';
+import { ChatMessage } from '../core/prompt';
 import { describeIssues } from '../core/zod-issues';
 import { CheckpointFiles } from './checkpoint';
 
@@ -8,8 +9,7 @@ import { CheckpointFiles } from './checkpoint';
  * transformers' renderer, with the variables transformers passes (messages, add_generation_prompt, special tokens).
  */
 
-export const ChatMessage = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() });
-export type ChatMessage = z.infer<typeof ChatMessage>;
+export { ChatMessage };
 
 const TokenizerConfig = z.object({
   chat_template: z.string().nullable().optional(),

@@ -9,7 +9,7 @@ import { NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors
 import { Tokenizer } from './tokenizer';
 import { Qwen2Model, isTransposedInFile, parameterShapes } from './qwen2';
 
-/** A checkpoint as files: model.safetensors, config.json, tokenizer.json (+ optimizer state while training). */
+/** A checkpoint as files: model.safetensors, config.json, tokenizer.json (+ tokenizer_config.json, provenance.json of an imported base; optimizer state while training). */
 export type CheckpointFiles = Map<string, Buffer>;
 
 const REQUIRED = ['config.json', 'model.safetensors', 'tokenizer.json'];
@@ -43,12 +43,24 @@ export function tensorsToFile(vars: Map<string, tf.Tensor>): Map<string, NamedTe
   return out;
 }
 
-export function checkpointFiles(model: Qwen2Model, tokenizer: Tokenizer): CheckpointFiles {
-  return new Map([
+/**
+ * Files of the base a trained checkpoint carries over unchanged: the chat template and special tokens
+ * (tokenizer_config.json), which acting renders prompts with, and where the weights came from (provenance.json).
+ */
+export const KEPT_FROM_BASE = ['tokenizer_config.json', 'provenance.json', 'special_tokens_map.json', 'generation_config.json'];
+
+/** The model's own files, plus `KEPT_FROM_BASE` from the checkpoint it was trained from (when there was one). */
+export function checkpointFiles(model: Qwen2Model, tokenizer: Tokenizer, base?: CheckpointFiles): CheckpointFiles {
+  const files: CheckpointFiles = new Map([
     ['config.json', Buffer.from(JSON.stringify(model.config, null, 2) + '\n')],
     ['model.safetensors', encodeSafetensors(tensorsToFile(model.params), { format: 'pt' })],
     ['tokenizer.json', Buffer.from(JSON.stringify(tokenizer.json))],
   ]);
+  for (const name of KEPT_FROM_BASE) {
+    const kept = base?.get(name);
+    if (kept) files.set(name, kept);
+  }
+  return files;
 }
 
 /**

@@ -1,11 +1,35 @@
 import { z } from 'zod';
-import { TokenBatch } from './lm-loss';
-import { Tokenizer } from './tokenizer';
+import { ChatMessage, PromptState, promptMessages } from '../core/prompt';
+import { PromptBudgetError } from '../core/prompt-budget';
 import { describeIssues } from '../core/zod-issues';
+import type { PromptRenderer } from './chat-prompt';
+import { TokenBatch } from './lm-loss';
+import type { Tokenizer } from './tokenizer';
 
-/** One line of the SFT dataset artifact (JSONL) produced by trajectory collection. */
-export const SftExample = z.object({ prompt: z.string(), response: z.string().min(1) });
-export type SftExample = z.infer<typeof SftExample>;
+/**
+ * One line of the SFT dataset artifact (JSONL) produced by trajectory collection: the chat messages (system,
+ * user, assistant = the expert action), model-agnostic, plus the structured `state` they were built from, so
+ * training can re-shorten the history to its own token budget with its own tokenizer. Lines of the first format,
+ * {"prompt", "response"}, still read: the prompt becomes the user message.
+ */
+const MessagesLine = z.object({ messages: z.array(ChatMessage).min(1), state: PromptState.optional() }).passthrough();
+const LegacyLine = z.object({ prompt: z.string(), response: z.string().min(1) }).passthrough();
+export const SftLine = z.union([MessagesLine, LegacyLine]);
+
+/** An example as training uses it: the prompt's messages (or the state to build them from) and the response. */
+export interface SftExample {
+  messages: ChatMessage[];
+  response: string;
+  state?: PromptState;
+}
+
+function toExample(line: z.infer<typeof SftLine>): SftExample | string {
+  if ('prompt' in line && !('messages' in line)) return { messages: [{ role: 'user', content: line.prompt }], response: line.response };
+  const { messages, state } = line as z.infer<typeof MessagesLine>;
+  const last = messages[messages.length - 1];
+  if (last.role !== 'assistant' || !last.content) return 'the last message must be a non-empty assistant message (the action to learn)';
+  return { messages: messages.slice(0, -1), response: last.content, state };
+}
 
 export function parseSftJsonl(text: string, source = 'SFT dataset'): SftExample[] {
   const out: SftExample[] = [];
@@ -13,25 +37,48 @@ export function parseSftJsonl(text: string, source = 'SFT dataset'): SftExample[
     if (!line.trim()) return;
     let raw: unknown;
     try { raw = JSON.parse(line); } catch { throw new Error(`${source} line ${i + 1}: not valid JSON`); }
-    const r = SftExample.safeParse(raw);
+    const r = SftLine.safeParse(raw);
     if (!r.success) throw new Error(`${source} line ${i + 1}: ${describeIssues(r.error)}`);
-    out.push(r.data);
+    const ex = toExample(r.data);
+    if (typeof ex === 'string') throw new Error(`${source} line ${i + 1}: ${ex}`);
+    out.push(ex);
   });
   if (out.length === 0) throw new Error(`${source} has no examples`);
   return out;
 }
 
+/** The text of an example, for training a fresh model's tokenizer. */
+export function exampleTexts(ex: SftExample): string[] {
+  return [...ex.messages.map((m) => m.content), ex.response];
+}
+
 /** Tokens of one example; `train` marks the response tokens (and the closing EOS) that carry the loss. */
 export interface TokenizedExample { ids: number[]; train: boolean[] }
 
-/** prompt + response + EOS; over-long examples lose the start of the prompt so the response is kept whole. */
-export function tokenizeExample(tok: Tokenizer, ex: SftExample, maxLen: number): TokenizedExample {
-  const p = tok.encode(ex.prompt);
-  const r = [...tok.encode(ex.response), tok.eosId];
-  const ids = [...p, ...r];
-  const train = [...p.map(() => false), ...r.map(() => true)];
-  const cut = Math.max(0, ids.length - (maxLen + 1));
-  return { ids: ids.slice(cut), train: train.slice(cut) };
+/**
+ * Rendered prompt + the assistant's turn, which alone carries the loss. An example with a `state` has its
+ * history shortened to fit `seqLen` (core/prompt-budget.ts); one without must fit as it is. Nothing is cut
+ * silently: what does not fit throws, naming the example.
+ */
+export function tokenizeExample(p: { renderer: PromptRenderer; tokenizer: Tokenizer; example: SftExample; seqLen: number; source: string }): TokenizedExample {
+  const { renderer, tokenizer, example, seqLen } = p;
+  // n tokens give n-1 (input, target) pairs, so an example of seqLen + 1 tokens fills a row exactly.
+  const maxTokens = seqLen + 1;
+  let messages = example.messages;
+  if (example.state) {
+    const room = maxTokens - renderer.completionIds(promptMessages(example.state), example.response).length;
+    try {
+      messages = renderer.fit(example.state, room).messages;
+    } catch (err) {
+      throw err instanceof PromptBudgetError ? new PromptBudgetError(`${p.source}: ${err.message} (seqLen ${seqLen} less this example's response)`) : err;
+    }
+  }
+  const prompt = tokenizer.encode(renderer.prompt(messages));
+  const completion = renderer.completionIds(messages, example.response);
+  if (prompt.length + completion.length > maxTokens) {
+    throw new PromptBudgetError(`${p.source}: ${prompt.length} prompt + ${completion.length} response tokens exceed seqLen ${seqLen} + 1; raise seqLen (the example has no structured state whose history could be shortened)`);
+  }
+  return { ids: [...prompt, ...completion], train: [...prompt.map(() => false), ...completion.map(() => true)] };
 }
 
 /** A packed row: several examples back to back, each its own attention segment with positions from 0. */
@@ -45,7 +92,8 @@ export function packExamples(examples: TokenizedExample[], seqLen: number): Pack
   const order = examples.map((e, i) => ({ e, i })).filter(({ e }) => e.ids.length >= 2).sort((a, b) => b.e.ids.length - a.e.ids.length || a.i - b.i);
   const rows: PackedRow[] = [];
   for (const { e } of order) {
-    const n = Math.min(e.ids.length - 1, seqLen);
+    const n = e.ids.length - 1;
+    if (n > seqLen) throw new Error(`an example of ${e.ids.length} tokens does not fit a row of ${seqLen}; tokenizeExample keeps examples within seqLen + 1`);
     let row = rows.find((r) => r.ids.length + n <= seqLen);
     if (!row) rows.push((row = { ids: [], targets: [], weights: [], segments: [], positions: [] }));
     const seg = (row.segments[row.segments.length - 1] ?? 0) + 1;

@@ -19,7 +19,7 @@ import type { ArtifactRef } from '../core/artifact-ref';
 import { EpisodeInput, type EpisodeConfig, type EpisodeSummary, type HistoryEntry, type RewardScale } from '../core/episode-schema';
 import type { TokenUsage } from '../core/llm-schemas';
 import { parseResponse } from '../core/parse-response';
-import { buildPrompt } from '../core/prompt';
+import { promptState } from '../core/prompt';
 import { MODEL_QUEUE, SANDBOX_QUEUE } from '../core/queues';
 import { MLAGENT_STAGE, MLAGENT_TASK } from '../core/search-attributes';
 import { scoreAction } from './score-action';
@@ -156,7 +156,7 @@ async function runStep(p: {
       ? await model.policyAct.executeWithOptions({ summary }, [
           {
             checkpoint: input.agent.checkpoint,
-            prompt: buildPrompt({ researchProblem: task.researchProblem, seedIdeas: input.seedIdeas, history: p.history }),
+            state: promptState({ researchProblem: task.researchProblem, seedIdeas: input.seedIdeas, history: p.history }),
             temperature: input.agent.temperature,
             maxNewTokens: input.agent.maxNewTokens,
             seed: input.seed * 1000 + step,

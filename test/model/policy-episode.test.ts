@@ -29,7 +29,8 @@ after(async () => {
 
 test('a policy agent acts from a checkpoint on the model worker; what it says is executed or fed back as invalid', { timeout: 300_000 }, async () => {
   const tokenizer = tinyTokenizer();
-  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize }), 7);
+  // Positions for the whole prompt: its instructions and task are never cut (about 1500 tiny-tokenizer tokens).
+  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize, max_position_embeddings: 2048 }), 7);
   const checkpoint = await putCheckpoint(new ArtifactStore(), checkpointFiles(model, tokenizer));
   model.dispose();
 

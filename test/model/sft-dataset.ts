@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SftExample } from '../../model/sft-data';
 import { REPO } from './fixtures';
+
+/** A line of the first SFT dataset format, which datasets may still hold (model/sft-data.ts reads it). */
+export interface PromptResponseLine { prompt: string; response: string }
 
 /**
  * A small real SFT dataset from this repository: the state shows a real directory listing and the start of a
  * real file; the expert action inspects or reads the next source file of that directory, in the agent's
  * `Thought / Action / Action Input` format.
  */
-export function repoSftDataset(limit = 160): SftExample[] {
-  const out: SftExample[] = [];
+export function repoSftDataset(limit = 160): PromptResponseLine[] {
+  const out: PromptResponseLine[] = [];
   for (const dir of ['core', 'activities', 'model', 'cli/commands', 'scripts/setup.d', 'workflows', 'test/helpers']) {
     const abs = path.join(REPO, dir);
     if (!fs.existsSync(abs)) continue;
@@ -28,6 +30,6 @@ export function repoSftDataset(limit = 160): SftExample[] {
   return out.slice(0, limit);
 }
 
-export function toJsonl(examples: SftExample[]): string {
+export function toJsonl(examples: object[]): string {
   return examples.map((e) => JSON.stringify(e)).join('\n') + '\n';
 }

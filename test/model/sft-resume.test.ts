@@ -56,8 +56,8 @@ test('kill -9 of the model worker during SFT: a new worker resumes from the last
         taskQueue: ORCHESTRATOR_QUEUE,
         workflowId: `sft-kill-${Date.now()}`,
         args: [{
-          dataset, tokenizerVocabSize: 400, epochs: 8, batchSize: 8, seqLen: 96, lr: 3e-3, warmupSteps: 2, checkpointEvery: 4, heartbeatTimeoutSeconds: 3,
-          modelConfig: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 128 },
+          dataset, tokenizerVocabSize: 400, epochs: 8, batchSize: 8, seqLen: 512, lr: 3e-3, warmupSteps: 2, checkpointEvery: 4, heartbeatTimeoutSeconds: 3,
+          modelConfig: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 512 },
         }],
       });
       for (;;) {

@@ -9,6 +9,7 @@ import { ArtifactStore } from '../../activities/artifact-store';
 import { sftTrain } from '../../activities/model/sft';
 import { tensorboardDir } from '../../activities/model/tensorboard';
 import { getCheckpoint, modelFromFiles } from '../../model/checkpoint';
+import { PromptRenderer } from '../../model/chat-prompt';
 import { generate } from '../../model/generate';
 import { SftInput, SftResult, StepRecord } from '../../model/sft-params';
 import { repoSftDataset, toJsonl } from './sft-dataset';
@@ -33,7 +34,7 @@ test('SFT on a small real dataset lowers held-out loss and stores the loss curve
   const examples = repoSftDataset();
   const dataset = await store.put(toJsonl(examples), 'sft-dataset');
   const input = SftInput.parse({
-    dataset, tokenizerVocabSize: 512, epochs: 8, batchSize: 8, seqLen: 128, lr: 5e-3, warmupSteps: 3, checkpointEvery: 10, heldOutFraction: 0.2,
+    dataset, tokenizerVocabSize: 512, epochs: 8, batchSize: 8, seqLen: 512, lr: 5e-3, warmupSteps: 3, checkpointEvery: 10, heldOutFraction: 0.2,
     modelConfig: { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 512 },
   });
   const env = new MockActivityEnvironment();
@@ -54,7 +55,8 @@ test('SFT on a small real dataset lowers held-out loss and stores the loss curve
   events['sft/loss']!.forEach((e, i) => assert.ok(Math.abs(e.value - curve[i]!.loss) < 1e-5 * Math.max(1, curve[i]!.loss), `step ${e.step}`));
   assert.equal(events['sft/held_out_loss_after']?.length, 1);
   const { model, tokenizer } = modelFromFiles(await getCheckpoint(store, res.checkpoint));
-  const [g] = generate(model, tokenizer, [examples[0].prompt], { temperature: 0, maxNewTokens: 80 });
+  // The dataset's lines are of the first format (prompt, response): the prompt is the user message, rendered plainly.
+  const [g] = generate(model, tokenizer, [new PromptRenderer(tokenizer).prompt([{ role: 'user', content: examples[0].prompt }])], { temperature: 0, maxNewTokens: 80 });
   console.log(`greedy sample after SFT: ${JSON.stringify(g.text)} (${g.stop})`);
   assert.match(g.text, /^Thought: /);
   model.dispose();

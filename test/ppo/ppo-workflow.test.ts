@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
-import { fitPrompt } from '../../activities/model/policy-act';
+import { renderStatePrompt } from '../../activities/model/policy-act';
 import { dockerClient } from '../../activities/sandbox/docker-client';
 import { Sandbox } from '../../activities/sandbox/sandbox';
 import { prepareTask } from '../../activities/tasks/prepare';
@@ -12,9 +12,10 @@ import { loadTask } from '../../activities/tasks/registry';
 import type { PoolState } from '../../core/collect-schema';
 import { failureMessage } from '../../core/failure-message';
 import type { PpoInput, PpoIterationMetrics } from '../../core/ppo-schema';
-import { buildPrompt } from '../../core/prompt';
+import { promptState } from '../../core/prompt';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { initBackend } from '../../model/backend';
+import { PromptRenderer } from '../../model/chat-prompt';
 import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
 import { continuationBatch } from '../../model/generate';
 import { AdamW } from '../../model/optim';
@@ -52,8 +53,9 @@ before(async () => {
   statesPool = await store.put([0, 1].map((step) => JSON.stringify({ ...state, step }) + '\n').join(''), 'states-pool');
 
   const tokenizer = tinyTokenizer();
-  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize }), 3);
-  const prompt = fitPrompt({ model, tokenizer, prompt: buildPrompt({ researchProblem: spec.researchProblem, seedIdeas: [], history: [] }), maxNewTokens: MAX_NEW_TOKENS });
+  // Positions for the whole prompt: its instructions and task are never cut (about 1500 tiny-tokenizer tokens).
+  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize, max_position_embeddings: 2048 }), 3);
+  const prompt = renderStatePrompt({ model, renderer: new PromptRenderer(tokenizer), state: promptState({ ...spec, seedIdeas: [], history: [] }), maxNewTokens: MAX_NEW_TOKENS });
   const batch = continuationBatch([{ prompt: tokenizer.encode(prompt), continuation: [...tokenizer.encode(ACTION), tokenizer.eosId] }]);
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0 });
   let loss = Infinity;
