@@ -14,12 +14,17 @@ import { ArtifactStore } from '../activities/artifact-store';
 import { ChatTemplate } from '../model/chat-template';
 import { getCheckpoint, modelFromFiles } from '../model/checkpoint';
 import { loadModelRecord } from '../model/model-registry';
+import { LoraAdapters } from '../model/lora';
+import { LoraOptions } from '../model/lora-config';
+import { evalLoss } from '../model/sft-trainer';
+import type { PackedRow } from '../model/sft-data';
 
 /**
  * `mlagent bench model [--json] [--backend NAME] [--model NAME]`: the default CPU config's training tokens/s (forward, backward, clipping,
  * AdamW) and generation tokens/s with and without the KV cache on every available backend, against the same
  * architecture in PyTorch on CPU (Debian's python3-torch) measured in the same run. With `--model`, an imported
- * model (`mlagent model import`) instead: checkpoint load time and batch-1 greedy generation on a chat prompt.
+ * model (`mlagent model import`) instead: checkpoint load time and batch-1 greedy generation on a chat prompt;
+ * with `--train-batch B --seq T` also SFT training on it (see `benchTrainImported`; `--no-generate` skips generation).
  */
 
 /** Slow backends get smaller workloads so the run stays within minutes; tokens/s are comparable anyway. */
@@ -90,6 +95,73 @@ async function benchImported(name: string, text: string) {
   return result;
 }
 
+/** Training workload on an imported model: flags `--train-batch --seq --micro --lora R --lr --train-seconds --steps`. */
+export interface TrainWork { batch: number; seq: number; micro: number; loraRank?: number; lr: number; seconds?: number; steps: number }
+
+function trainWork(argv: string[]): TrainWork | undefined {
+  const flag = (name: string) => { const i = argv.indexOf(name); return i < 0 ? undefined : Number(argv[i + 1]); };
+  const batch = flag('--train-batch');
+  if (batch === undefined) return undefined;
+  const loraRank = flag('--lora');
+  return { batch, seq: flag('--seq') ?? 1024, micro: flag('--micro') ?? 1, loraRank, lr: flag('--lr') ?? (loraRank ? 1e-3 : 1e-4), seconds: flag('--train-seconds'), steps: flag('--steps') ?? 3 };
+}
+
+/** Consecutive windows of seq+1 tokens of `text`, every token trained (next-token loss on real repository text). */
+function textRows(tokenizer: Tokenizer, text: string, seq: number): PackedRow[] {
+  const ids = tokenizer.encode(text);
+  const rows: PackedRow[] = [];
+  for (let s = 0; s + seq + 1 <= ids.length; s += seq)
+    rows.push({ ids: ids.slice(s, s + seq), targets: ids.slice(s + 1, s + seq + 1), weights: Array(seq).fill(1), segments: Array(seq).fill(1), positions: Array.from({ length: seq }, (_, i) => i) });
+  return rows;
+}
+
+/**
+ * SFT steps (checkpointed layers, micro-batches, clipping, AdamW; LoRA on all seven projections with `--lora R`,
+ * alpha 2R) on windows of repository text: tokens/s after the first (warm-up) step, peak RSS, the loss curve and
+ * the loss on two held-out windows before and after. With `--train-seconds` it trains until that budget is spent.
+ */
+async function benchTrainImported(name: string, text: string, w: TrainWork) {
+  const record = await loadModelRecord(name);
+  if (!record) throw new Error(`no model named ${name} (mlagent model list; mlagent model import …)`);
+  const { model, tokenizer } = modelFromFiles(await getCheckpoint(new ArtifactStore(), record.checkpoint), name);
+  const adapters = w.loraRank ? LoraAdapters.init(model, LoraOptions.parse({ r: w.loraRank, alpha: 2 * w.loraRank }), 0) : undefined;
+  model.adapters = adapters;
+  const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
+  const rows = textRows(tokenizer, text, w.seq);
+  const held = rows.slice(-2), train = rows.slice(0, -2);
+  if (train.length < w.batch) throw new Error(`the bench text has ${train.length} windows of ${w.seq} tokens, fewer than a batch of ${w.batch}`);
+  const heldOutBefore = evalLoss(model, held, 1);
+  const steps: { loss: number; s: number; rssMiB: number }[] = [];
+  const t0 = Date.now();
+  for (let step = 0; w.seconds ? (Date.now() - t0) / 1000 < w.seconds : step < w.steps + 1; step++) {
+    const batch = toBatchRows(Array.from({ length: w.batch }, (_, i) => train[(step * w.batch + i) % train.length]));
+    const [r, s] = seconds(() => trainStep({ model, optimizer, batch, lr: w.lr, clipNorm: 1, microBatchSize: w.micro }));
+    steps.push({ loss: r.loss, s, rssMiB: process.memoryUsage().rss / 2 ** 20 });
+  }
+  const timed = steps.slice(1);
+  const result = {
+    workload: w,
+    trainable: [...model.trainableParameters().values()].reduce((a, v) => a + v.size, 0),
+    trainTokensPerS: (timed.length * w.batch * w.seq) / timed.reduce((a, x) => a + x.s, 0),
+    firstStepS: steps[0].s,
+    steps: steps.length,
+    trainSeconds: (Date.now() - t0) / 1000,
+    lossFirst: steps[0].loss,
+    lossLast: steps[steps.length - 1].loss,
+    heldOutLoss: { before: heldOutBefore, after: evalLoss(model, held, 1) },
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    curve: steps.map((x) => Number(x.loss.toFixed(4))),
+  };
+  model.dispose();
+  adapters?.dispose();
+  optimizer.dispose();
+  return result;
+}
+
+function toBatchRows(rows: PackedRow[]) {
+  return { ids: rows.map((r) => r.ids), targets: rows.map((r) => r.targets), weights: rows.map((r) => r.weights), segments: rows.map((r) => r.segments), positions: rows.map((r) => r.positions) };
+}
+
 async function secondsAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t0 = process.hrtime.bigint();
   const r = await f();
@@ -123,14 +195,22 @@ export async function run(argv: string[]): Promise<number> {
   if (named >= 0) {
     const name = argv[named + 1];
     const results: Record<string, Awaited<ReturnType<typeof benchImported>>> = {};
+    const train: Record<string, Awaited<ReturnType<typeof benchTrainImported>>> = {};
+    const tw = trainWork(argv);
     for (const b of backends) {
       await useBackend(b);
-      const r = (results[b] = await benchImported(name, text));
-      say(`model bench: ${name} (${r.parameters} params) on ${b}, ${os.cpus().length} cores: load ${(r.loadS.artifact + r.loadS.build).toFixed(1)} s (artifact ${r.loadS.artifact.toFixed(1)} s, tensors ${r.loadS.build.toFixed(1)} s); greedy batch 1 after a ${r.promptTokens}-token chat prompt: ${r.genTokensPerS.cached.toFixed(1)} tok/s cached (${r.workload.genTokens} tokens), ${r.genTokensPerS.uncached.toFixed(1)} uncached (${r.workload.uncachedTokens})`);
+      if (!argv.includes('--no-generate')) {
+        const r = (results[b] = await benchImported(name, text));
+        say(`model bench: ${name} (${r.parameters} params) on ${b}, ${os.cpus().length} cores: load ${(r.loadS.artifact + r.loadS.build).toFixed(1)} s (artifact ${r.loadS.artifact.toFixed(1)} s, tensors ${r.loadS.build.toFixed(1)} s); greedy batch 1 after a ${r.promptTokens}-token chat prompt: ${r.genTokensPerS.cached.toFixed(1)} tok/s cached (${r.workload.genTokens} tokens), ${r.genTokensPerS.uncached.toFixed(1)} uncached (${r.workload.uncachedTokens})`);
+      }
+      if (tw) {
+        const t = (train[b] = await benchTrainImported(name, text, tw));
+        say(`  train on ${b} (${tw.loraRank ? `LoRA r ${tw.loraRank}` : 'full'}, ${t.trainable} trainable): batch ${tw.batch} × ${tw.seq} in micro-batches of ${tw.micro}: ${t.trainTokensPerS.toFixed(1)} tok/s over ${t.steps - 1} steps after a ${t.firstStepS.toFixed(1)} s first step; loss ${t.lossFirst.toFixed(3)} → ${t.lossLast.toFixed(3)}, held-out ${t.heldOutLoss.before.toFixed(3)} → ${t.heldOutLoss.after.toFixed(3)}; peak RSS ${t.peakRssMiB.toFixed(0)} MiB`);
+      }
     }
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;
     say(`  peak RSS: ${peakRssMiB.toFixed(0)} MiB`);
-    if (asJson) console.log(JSON.stringify({ model: name, cores: os.cpus().length, backends: results, peakRssMiB, loadAverage: os.loadavg() }, null, 2));
+    if (asJson) console.log(JSON.stringify({ model: name, cores: os.cpus().length, backends: results, ...(tw ? { train } : {}), peakRssMiB, loadAverage: os.loadavg() }, null, 2));
     tf.disposeVariables();
     return 0;
   }
