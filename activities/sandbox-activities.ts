@@ -7,6 +7,7 @@ import type { ResourceLimit } from '../core/step-kind';
 import { truncateObservation } from '../core/truncate';
 import { ArtifactStore } from './artifact-store';
 import { executeAction, SUBMISSION_FILE } from './environment/execute-action';
+import { pauseIfRequested } from './fault-points';
 import { LlmClient, llmConfigFromEnv } from './llm/client';
 import { MetricCache } from './metric-cache';
 import { HOST_LABEL } from './sandbox/cleanup';
@@ -58,6 +59,7 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
   const llmConfig = p.llm === undefined ? llmConfigFromEnv() : (p.llm ?? undefined);
   const llm = llmConfig?.model ? new LlmClient(llmConfig) : undefined;
 
+  let actionCalls = 0;
   // Every container says which host made it, so a restarted worker can reclaim what its predecessor left.
   const host = { [HOST_LABEL]: p.hostQueue };
 
@@ -93,6 +95,8 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
       observationChars: number;
       scriptTimeoutSec?: number;
     }): Promise<RunActionResult> {
+      // Crash tests freeze the worker at its n-th action (MLAGENT_PAUSE_AT=runAction-call-n), then kill it.
+      await pauseIfRequested(`runAction-call-${++actionCalls}`);
       const task = loadTaskOrFail(a.task);
       let sandbox: Sandbox;
       if (Context.current().info.attempt > 1) {

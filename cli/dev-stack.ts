@@ -38,6 +38,9 @@ function runningPid(name: string): number | undefined {
     pid = Number(fs.readFileSync(pidFile(name), 'utf8').trim());
     if (!pid) return undefined;
     process.kill(pid, 0);
+    // A killed part whose parent never reaps it lingers as a zombie: it is not running.
+    const stat = `/proc/${pid}/stat`;
+    if (fs.existsSync(stat) && /^\S+ \(.*\) Z/.test(fs.readFileSync(stat, 'utf8'))) return undefined;
     return pid;
   } catch {
     return undefined;
