@@ -41,10 +41,6 @@ export const SftInput = z.object({
   lora: LoraOptions.optional(),
   /** Heartbeat timeout of the activity: how quickly a dead model worker is noticed. */
   heartbeatTimeoutSeconds: z.number().int().min(1).default(60),
-}).superRefine((v, ctx) => {
-  const fresh = v.modelConfig !== undefined || v.tokenizerVocabSize !== undefined;
-  const chosen = [v.base && 'base', v.baseModel && 'baseModel', fresh && 'modelConfig/tokenizerVocabSize'].filter(Boolean);
-  if (chosen.length > 1) ctx.addIssue({ code: 'custom', path: ['base'], message: `choose one base: ${chosen.join(' or ')}` });
 });
 export type SftInput = z.output<typeof SftInput>;
 

@@ -28,6 +28,10 @@ function capChars(texts: string[], max: number): string[] {
  * because the registry is a file on the worker's disk.
  */
 export async function resolveSftBase(input: { base?: ArtifactRef; baseModel?: string; modelConfig?: unknown; tokenizerVocabSize?: number }): Promise<SftBase> {
+  // Checked here rather than by a zod refinement: other schemas derive from SftInput's shape (omit, pick).
+  const fresh = input.modelConfig !== undefined || input.tokenizerVocabSize !== undefined;
+  const chosen = [input.base && 'base', input.baseModel && 'baseModel', fresh && 'modelConfig/tokenizerVocabSize'].filter(Boolean);
+  if (chosen.length > 1) throw ApplicationFailure.create({ message: `invalid sft input: choose one base: ${chosen.join(' or ')}`, type: 'InvalidInput', nonRetryable: true });
   if (input.base) return { kind: 'checkpoint', checkpoint: input.base };
   if (input.modelConfig !== undefined || input.tokenizerVocabSize !== undefined) return { kind: 'fresh' };
   const name = input.baseModel ?? DEFAULT_BASE_MODEL;

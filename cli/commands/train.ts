@@ -26,10 +26,15 @@ const EVALUATE_PRESETS = {
   paper: () => ({ tasks: listTasks().filter((t) => t.split === 'heldout').map((t) => t.name), k: 3 }),
 };
 
-/** SFT settings per preset: the demo trains the small CPU model briefly; the paper's recipe runs 2 epochs. */
+/**
+ * SFT settings per preset, fine-tuning the imported SmolLM2-135M (the default base): rows of 2048 tokens (a whole
+ * prompt, its history fitted, plus the action), one row per forward/backward so activations stay within a CPU
+ * worker's memory, and a fine-tuning learning rate (the schema's 3e-4 suits a fresh tiny model). The demo runs
+ * one epoch; the paper's recipe two.
+ */
 const SFT_PRESETS = {
-  demo: { epochs: 2, batchSize: 8, seqLen: 256, heldOutFraction: 0.1, checkpointEvery: 20 },
-  paper: { epochs: 2, batchSize: 8, seqLen: 1024, heldOutFraction: 0.05 },
+  demo: { epochs: 1, batchSize: 4, microBatchSize: 1, seqLen: 2048, lr: 3e-5, warmupSteps: 2, heldOutFraction: 0.1, checkpointEvery: 5 },
+  paper: { epochs: 2, batchSize: 8, microBatchSize: 1, seqLen: 2048, lr: 3e-5, heldOutFraction: 0.05 },
 };
 
 export async function runTrain(p: { preset: 'demo' | 'paper'; tasks?: string[]; evaluate?: boolean }): Promise<{ result: PipelineResult; workflowId: string } | undefined> {
