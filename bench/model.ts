@@ -151,6 +151,7 @@ async function benchTrainImported(name: string, text: string, w: TrainWork) {
     heldOutLoss: { before: heldOutBefore, after: evalLoss(model, held, 1) },
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     curve: steps.map((x) => Number(x.loss.toFixed(4))),
+    rssMiBAfterStep: steps.map((x) => Math.round(x.rssMiB)),
   };
   model.dispose();
   adapters?.dispose();
