@@ -94,6 +94,7 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
       const input = { ids: stepIds, segments: stepSegs, positions: stepPos };
       let lastLogits: tf.Tensor, next: KVCache | undefined;
       if (decoder && cache) ({ logits: lastLogits, cache: next } = decoder.step({ ...input, cache }));
+      else if (decoder) ({ logits: lastLogits, cache: next } = prefillByRow(model, input));
       else {
         const r = model.forward({ ...input, useCache: opt.useCache });
         const T = stepIds[0].length;
@@ -158,6 +159,27 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
   return out;
 }
 
+/**
+ * The prompts' forward pass, one row at a time, as the KV cache of the batch and the last position's logits.
+ * Every intermediate of a forward pass lives until its `tidy` ends, and attention over the prompt is the largest
+ * ([heads, T, T] per layer): row by row, the peak is one row's (a batch of 5 prompts of 1.2k tokens needed
+ * 19 GB at once with the 135M model). Rows are independent (left padding is masked), so the result is the same.
+ */
+function prefillByRow(model: Qwen2Model, input: { ids: number[][]; segments: number[][]; positions: number[][] }): { logits: tf.Tensor; cache: KVCache } {
+  const L = model.config.num_hidden_layers;
+  const T = input.ids[0].length;
+  const segments: Int32Array[] = [];
+  const rows = input.ids.map((ids, b) => tf.tidy(() => {
+    const r = model.forward({ ids: [ids], segments: [input.segments[b]], positions: [input.positions[b]], useCache: true });
+    segments.push(...r.cache!.segments);
+    return [model.logits(r.hidden.slice([0, T - 1, 0], [1, 1, -1])).reshape([1, -1]), ...r.cache!.k, ...r.cache!.v];
+  }));
+  const cat = (i: number) => tf.concat(rows.map((r) => r[i]), 0);
+  const out = { logits: cat(0), cache: { k: Array.from({ length: L }, (_, l) => cat(1 + l)), v: Array.from({ length: L }, (_, l) => cat(1 + L + l)), segments } };
+  tf.dispose(rows.flat());
+  return out;
+}
+
 /** Right-padded batch of prompt + continuation token rows; weights mark the continuation targets. */
 export function continuationBatch(pairs: TokenPair[]): TokenBatch {
   const rows = pairs.map(({ prompt, continuation }) => {
@@ -183,4 +205,36 @@ export function continuationLogProbs(model: Qwen2Model, pairs: TokenPair[]): num
   const batch = continuationBatch(pairs);
   const lp = tf.tidy(() => tokenLogProbs(model, batch, batch.targets).arraySync() as number[][]);
   return lp.map((row, b) => row.filter((_, i) => batch.weights[b][i] === 1));
+}
+
+/**
+ * Per-token log-probs of constrained continuations under the masks they were sampled with, i.e. what `generate`
+ * reports for them (the renormalised masked distribution, temperature 1): the constraint is replayed over the
+ * tokens, so `constraint` and `maxNewTokens` must be the generation's (budgets shape the masks). PPO's update
+ * (`ppo-update.ts`) scores with the unmasked `continuationLogProbs` instead; this is the consistent alternative.
+ */
+export function constrainedContinuationLogProbs(p: { model: Qwen2Model; tokenizer: Tokenizer; pairs: TokenPair[]; constraint: ConstraintOptions; maxNewTokens: number }): number[][] {
+  const V = p.model.config.vocab_size;
+  return p.pairs.map((pair) => {
+    const batch = continuationBatch([pair]);
+    const n = pair.continuation.length;
+    // one row at a time: only the continuation positions' logits are materialised ([n, V])
+    const logp = tf.tidy(() => {
+      const { hidden } = p.model.forward(batch);
+      const h = hidden.slice([0, pair.prompt.length - 1, 0], [1, n, -1]);
+      return tf.logSoftmax(p.model.logits(h).reshape([n, V]), -1).dataSync() as Float32Array;
+    });
+    const replay = new ConstrainedResponse({ tokenizer: p.tokenizer, options: p.constraint, maxNewTokens: p.maxNewTokens });
+    return pair.continuation.map((tok, k) => {
+      const row = logp.subarray(k * V, (k + 1) * V);
+      const c = replay.allowed();
+      const at = c.ids.indexOf(tok);
+      if (at < 0) throw new Error(`continuation token ${k} (${tok}) is not one the constraint allows there`);
+      let max = -Infinity, sum = 0;
+      for (const id of c.ids) max = Math.max(max, row[id]);
+      for (const id of c.ids) sum += Math.exp(row[id] - max);
+      replay.take(c, at);
+      return row[tok] - max - Math.log(sum);
+    });
+  });
 }

@@ -6,7 +6,7 @@ import { parseResponse } from '../../core/parse-response';
 import { ACTION_FIELDS, responseProgram } from '../../model/action-grammar';
 import { initBackend } from '../../model/backend';
 import { ConstrainedResponse } from '../../model/constrained-decoding';
-import { generate } from '../../model/generate';
+import { constrainedContinuationLogProbs, continuationLogProbs, generate } from '../../model/generate';
 import { Qwen2Model } from '../../model/qwen2';
 import { DEAD, ResponseAutomaton } from '../../model/response-automaton';
 import { tokenTrie } from '../../model/token-trie';
@@ -166,5 +166,24 @@ test('every constrained generation of a random tiny model parses and satisfies i
     ),
     { numRuns: 25, seed: 7 },
   );
+  model.dispose();
+});
+
+test('reported log-probs are those of the masked, renormalised distribution; a too small maxNewTokens ends unfinished, not in an error', { timeout: 120_000 }, () => {
+  const tok = tinyTokenizer();
+  const model = Qwen2Model.init(tinyConfig({ vocab_size: tok.vocabSize }), 5);
+  const prompts = ['Research problem: classify digits.', 'Observation: the script has been executed.'];
+  const constraint = { maxThoughtTokens: 8, maxInputTokens: 30 };
+  const gens = generate(model, tok, prompts, { seed: 3, temperature: 1, maxNewTokens: 150, decoding: 'constrained', constraint });
+  const pairs = gens.map((g, i) => ({ prompt: tok.encode(prompts[i]), continuation: g.tokens }));
+  const masked = constrainedContinuationLogProbs({ model, tokenizer: tok, pairs, constraint, maxNewTokens: 150 });
+  const unmasked = continuationLogProbs(model, pairs);
+  gens.forEach((g, i) => g.logprobs.forEach((lp, k) => {
+    assert.ok(Math.abs(lp - masked[i][k]) < 1e-3, `row ${i} token ${k}: generated ${lp}, rescored ${masked[i][k]}`);
+    // renormalising over the allowed tokens can only raise a token's log-prob: PPO's unmasked scores differ by this
+    assert.ok(unmasked[i][k] <= masked[i][k] + 1e-3);
+  }));
+  const short = generate(model, tok, prompts, { seed: 3, maxNewTokens: 20, decoding: 'constrained' });
+  for (const g of short) assert.equal(g.stop, 'length');
   model.dispose();
 });
