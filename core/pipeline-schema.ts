@@ -1,15 +1,22 @@
 import { z } from 'zod';
 import { CollectInput } from './collect-schema';
+import { SftInput } from '../model/sft-params';
 import { EpisodeLimits } from './episode-schema';
+import { PpoInput } from './ppo-schema';
+
+const PipelineSft = SftInput.omit({ dataset: true }).strict();
 
 /**
- * `trainPipeline` input: the ML-Agent training stages in order. `sft` takes every `sft` workflow field
- * except the dataset, which comes from the collection; `evaluate`, when given, scores the trained policy.
+ * `trainPipeline` input: the ML-Agent training stages in order. `sft` takes every `sft` workflow field except the
+ * dataset (it comes from the collection); `ppo`, when given, every `ppo` field except the states pool and the
+ * start checkpoint (the collection's and the SFT's); `evaluate`, when given, scores the trained policies.
  */
 export const PipelineInput = z
   .object({
     collect: CollectInput,
-    sft: z.record(z.string(), z.unknown()).default({}),
+    sft: PipelineSft.default(PipelineSft.parse({})),
+    /** Stage 4, step-wise PPO from the SFT checkpoint on the collection's states pool. */
+    ppo: PpoInput.omit({ statesPool: true, checkpoint: true, rewardScales: true, resume: true }).strict().optional(),
     /** Optional last stage: the SFT policy against the idea-less scripted baseline on held-out tasks. */
     evaluate: z
       .object({
@@ -20,6 +27,5 @@ export const PipelineInput = z
       .strict()
       .optional(),
   })
-  .strict()
-  .refine((v) => !('dataset' in v.sft), { message: 'the SFT dataset comes from the collection; do not set it', path: ['sft', 'dataset'] });
+  .strict();
 export type PipelineInput = z.input<typeof PipelineInput>;

@@ -57,6 +57,8 @@ export const PpoInput = z
     observationChars: z.number().int().min(200).default(4000),
     /** Heartbeat timeout of the model activities: how quickly a dead model worker is noticed. */
     heartbeatTimeoutSeconds: z.number().int().min(1).default(120),
+    /** m_init/m_best per task fixed by the parent run (the pipeline passes its collection's); read at the start when absent. */
+    rewardScales: z.record(z.string(), RewardScale).optional(),
     /** Set by continue-as-new only: where the previous run stopped. */
     resume: z
       .object({

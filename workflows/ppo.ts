@@ -78,7 +78,7 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
   const tasks = await orchestrator.ppoPoolTasks({ statesPool: input.statesPool });
   const infos = new Map((await Promise.all(tasks.map((task) => orchestrator.taskInfo({ task })))).map((t) => [t.name, t]));
   // Read once for the whole chain (continue-as-new carries them): rewards stay comparable across iterations.
-  const rewardScales = input.resume?.rewardScales ?? (await orchestrator.rewardScales({ tasks }));
+  const rewardScales = input.resume?.rewardScales ?? input.rewardScales ?? (await orchestrator.rewardScales({ tasks }));
   let policy = input.resume?.policy ?? input.checkpoint;
   const saveMetrics = async () => {
     progress.metricsLog = await orchestrator.ppoAppendMetrics({ log: progress.metricsLog, iterations: progress.metrics });

@@ -13,6 +13,7 @@ import { EvaluateInput } from '../../core/evaluation';
 import { GenerateIdeasInput } from '../../core/ideas';
 import { formatResponse, parseResponse } from '../../core/parse-response';
 import { PipelineInput } from '../../core/pipeline-schema';
+import { PpoInput } from '../../core/ppo-schema';
 import { computeReward } from '../../core/reward';
 import { parseModelConfig } from '../../model/config';
 import { SftInput } from '../../model/sft-params';
@@ -65,7 +66,7 @@ test('every action input schema rejects random JSON with a message naming the fi
   );
 });
 
-const WORKFLOW_INPUTS = { runEpisode: EpisodeInput, generateIdeas: GenerateIdeasInput, collectTrajectories: CollectInput, sft: SftInput, trainPipeline: PipelineInput, evaluate: EvaluateInput };
+const WORKFLOW_INPUTS = { runEpisode: EpisodeInput, generateIdeas: GenerateIdeasInput, collectTrajectories: CollectInput, sft: SftInput, trainPipeline: PipelineInput, evaluate: EvaluateInput, ppo: PpoInput };
 
 test('every workflow input schema turns random JSON into success or one non-retryable failure naming fields', { timeout: 60_000 }, () => {
   fc.assert(
