@@ -32,9 +32,11 @@ test('a small real collection yields a states pool whose snapshots restore and w
   assert.equal(states.length, result.counts.states);
   assert.ok(states.length >= 5, `${states.length} states`);
   assert.equal(result.counts.sftPairs, states.length);
-  const sft = (await store.get(result.sft)).toString().trim().split('\n').map((l) => JSON.parse(l) as { prompt: string; response: string });
-  assert.match(sft[0].prompt, /Research problem:/);
-  assert.match(sft[0].response, /^Thought: .*\nAction: List Files\nAction Input: /);
+  // Model-agnostic chat messages: system (instructions, tools), user (the state), assistant (the expert's action).
+  const sft = (await store.get(result.sft)).toString().trim().split('\n').map((l) => JSON.parse(l) as { messages: { role: string; content: string }[] });
+  assert.deepEqual(sft[0].messages.map((m) => m.role), ['system', 'user', 'assistant']);
+  assert.match(sft[0].messages[1]!.content, /Research problem:/);
+  assert.match(sft[0].messages[2]!.content, /^Thought: .*\nAction: List Files\nAction Input: /);
 
   const activities = createSandboxActivities({ hostQueue: 'unused' });
   const env = new MockActivityEnvironment();
