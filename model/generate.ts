@@ -48,8 +48,10 @@ function sample(logits: Float32Array, temperature: number, topP: number, next: (
   const max = logits.reduce((a, b) => Math.max(a, b), -Infinity);
   if (topP === 1) {
     // no nucleus, so no sort: sorting 49k candidates took longer (~100 ms) than the 135M model's decode step
-    const w = Float64Array.from(logits, (x) => Math.exp((x - max) / temperature));
-    let r = next() * w.reduce((a, b) => a + b, 0);
+    const w = new Float64Array(logits.length);
+    let z = 0;
+    for (let i = 0; i < w.length; i++) z += w[i] = Math.exp((logits[i] - max) / temperature);
+    let r = next() * z;
     let last = 0;
     for (let i = 0; i < w.length; i++) {
       if (w[i] === 0) continue;
@@ -176,16 +178,22 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
  * The prompts' forward pass, one row at a time, as the KV cache of the batch and the last position's logits.
  * Every intermediate of a forward pass lives until its `tidy` ends, and attention over the prompt is the largest
  * ([heads, T, T] per layer): row by row, the peak is one row's (a batch of 5 prompts of 1.2k tokens needed
- * 19 GB at once with the 135M model). Rows are independent (left padding is masked), so the result is the same.
+ * 19 GB at once with the 135M model). Rows are independent (left padding is masked), so the result is the same,
+ * and a row's padding is not computed at all.
  */
 function prefillByRow(model: Qwen2Model, input: { ids: number[][]; segments: number[][]; positions: number[][] }): { logits: tf.Tensor; cache: KVCache } {
   const L = model.config.num_hidden_layers;
   const T = input.ids[0].length;
   const segments: Int32Array[] = [];
   const rows = input.ids.map((ids, b) => tf.tidy(() => {
-    const r = model.forward({ ids: [ids], segments: [input.segments[b]], positions: [input.positions[b]], useCache: true });
-    segments.push(...r.cache!.segments);
-    return [model.logits(r.hidden.slice([0, T - 1, 0], [1, 1, -1])).reshape([1, -1]), ...r.cache!.k, ...r.cache!.v];
+    // the row without its left padding (no work on it), whose cache is then padded back: masked as padding
+    const pad = input.segments[b].indexOf(1);
+    const r = model.forward({ ids: [ids.slice(pad)], segments: [input.segments[b].slice(pad)], positions: [input.positions[b].slice(pad)], useCache: true });
+    const seg = new Int32Array(T);
+    seg.set(r.cache!.segments[0], pad);
+    segments.push(seg);
+    const padKv = (x: tf.Tensor) => tf.pad(x, [[0, 0], [0, 0], [pad, 0], [0, 0]]);
+    return [model.logits(r.hidden.slice([0, T - pad - 1, 0], [1, 1, -1])).reshape([1, -1]), ...r.cache!.k.map(padKv), ...r.cache!.v.map(padKv)];
   }));
   const cat = (i: number) => tf.concat(rows.map((r) => r[i]), 0);
   const out = { logits: cat(0), cache: { k: Array.from({ length: L }, (_, l) => cat(1 + l)), v: Array.from({ length: L }, (_, l) => cat(1 + L + l)), segments } };
