@@ -36,22 +36,14 @@ class StateMasks {
 
   /** Those of `all(state)` that satisfy `keep` (a fixed predicate per `tag`), cached the same way. */
   filtered(state: number, tag: string, keep: (next: number) => boolean): Candidates {
-    return this.cached(`${state}:${tag}`, () => {
-      const { ids, next } = this.all(state);
-      const at: number[] = [];
-      next.forEach((n, i) => keep(n) && at.push(i));
-      return { ids: Int32Array.from(at, (i) => ids[i]), next: Int32Array.from(at, (i) => next[i]) };
-    });
+    return this.cached(`${state}:${tag}`, () => subset(this.all(state), keep));
   }
 
   /** Those of `c` after which acceptance is at most `limit` bytes away (`c` itself when all are). */
   withinDist(c: Candidates, limit: number): Candidates {
     let far = this.farthest.get(c);
     if (far === undefined) this.farthest.set(c, (far = c.next.reduce((m, n) => Math.max(m, this.automaton.dist(n)), 0)));
-    if (far <= limit) return c;
-    const at: number[] = [];
-    c.next.forEach((n, i) => this.automaton.dist(n) <= limit && at.push(i));
-    return { ids: Int32Array.from(at, (i) => c.ids[i]), next: Int32Array.from(at, (i) => c.next[i]) };
+    return far <= limit ? c : subset(c, (n) => this.automaton.dist(n) <= limit);
   }
 
   private cached(key: string, make: () => Candidates): Candidates {
@@ -77,6 +69,13 @@ class StateMasks {
     }
     return { ids: Int32Array.from(ids), next: Int32Array.from(next) };
   }
+}
+
+/** The candidates whose next state satisfies `keep`. */
+function subset(c: Candidates, keep: (next: number) => boolean): Candidates {
+  const at: number[] = [];
+  c.next.forEach((n, i) => keep(n) && at.push(i));
+  return { ids: Int32Array.from(at, (i) => c.ids[i]), next: Int32Array.from(at, (i) => c.next[i]) };
 }
 
 const masksByTokenizer = new WeakMap<Tokenizer, Map<string, StateMasks>>();
