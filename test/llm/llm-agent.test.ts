@@ -14,6 +14,7 @@ import { createOrchestratorActivities, type TaskInfo } from '../../activities/or
 import { loadTask } from '../../activities/tasks/registry';
 import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
 import { failureMessage } from '../../core/failure-message';
+import { SYSTEM_PROMPT } from '../../core/prompt';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { chatReply, type FakeOpenAiServer, type SeenRequest, startFakeOpenAiServer } from './fake-openai-server';
@@ -33,7 +34,7 @@ const SCRIPT = [
 ];
 
 const messages = (r: SeenRequest) => r.body.messages as { role: string; content: string }[];
-const isAgentCall = (r: SeenRequest) => messages(r)[0]!.content.includes('acting as an agent');
+const isAgentCall = (r: SeenRequest) => messages(r)[0]!.content === SYSTEM_PROMPT;
 const userPrompt = (r: SeenRequest) => messages(r).find((m) => m.role === 'user')!.content;
 
 describe('the LLM expert agent', () => {
