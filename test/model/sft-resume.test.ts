@@ -56,12 +56,15 @@ test('kill -9 of the model worker during SFT: a new worker resumes from the last
         taskQueue: ORCHESTRATOR_QUEUE,
         workflowId: `sft-kill-${Date.now()}`,
         args: [{
-          dataset, tokenizerVocabSize: 400, epochs: 8, batchSize: 8, seqLen: 512, lr: 3e-3, warmupSteps: 2, checkpointEvery: 4, heartbeatTimeoutSeconds: 3,
-          modelConfig: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 512 },
+          dataset, tokenizerVocabSize: 400, epochs: 8, batchSize: 8, seqLen: 1024, lr: 3e-3, warmupSteps: 2, checkpointEvery: 4, heartbeatTimeoutSeconds: 3,
+          modelConfig: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 1024 },
         }],
       });
       for (;;) {
-        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        const described = await handle.describe();
+        // A run that ended (e.g. rejected its data) never reaches the pause: report it instead of waiting forever.
+        if (described.status.name !== 'RUNNING') assert.fail(`the SFT run ended (${described.status.name}) before the pause: ${await handle.result().then(() => 'completed', (e: Error) => String(e.cause?.cause ?? e.cause ?? e))}`);
+        const pending = described.raw.pendingActivities ?? [];
         const details = pending.flatMap((a) => a.heartbeatDetails?.payloads ?? []).map((p) => SftHeartbeat.safeParse(defaultPayloadConverter.fromPayload(p)));
         if (details.some((d) => d.success && d.data.step === 6 && d.data.checkpoint)) break;
         assert.equal(first.exitCode, null, 'the first worker is still running');
