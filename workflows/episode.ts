@@ -159,6 +159,7 @@ async function runStep(p: {
             state: promptState({ researchProblem: task.researchProblem, seedIdeas: input.seedIdeas, history: p.history }),
             temperature: input.agent.temperature,
             maxNewTokens: input.agent.maxNewTokens,
+            decoding: input.agent.decoding,
             seed: input.seed * 1000 + step,
           },
         ])

@@ -95,7 +95,7 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
       { statesPool: input.statesPool, count: input.statesPerIteration, seed },
     ]);
     const rollout = await rollouts.ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
-      { policy, states: states.map((s) => s.promptState), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, seed },
+      { policy, states: states.map((s) => s.promptState), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, seed },
     ]);
     const outcomes: (ActionOutcome | undefined)[] = new Array(rollout.responses.length);
     await forEachBounded(rollout.responses.map((_, i) => i), input.concurrency, async (i) => {

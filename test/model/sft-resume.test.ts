@@ -8,6 +8,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
+import { failureMessage } from '../../core/failure-message';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { SftHeartbeat, SftResult, StepRecord } from '../../model/sft-params';
 import { startLocalTemporal } from '../../temporal-config/local-server';
@@ -63,7 +64,7 @@ test('kill -9 of the model worker during SFT: a new worker resumes from the last
       for (;;) {
         const described = await handle.describe();
         // A run that ended (e.g. rejected its data) never reaches the pause: report it instead of waiting forever.
-        if (described.status.name !== 'RUNNING') assert.fail(`the SFT run ended (${described.status.name}) before the pause: ${await handle.result().then(() => 'completed', (e: Error) => String(e.cause?.cause ?? e.cause ?? e))}`);
+        if (described.status.name !== 'RUNNING') assert.fail(`the SFT run ended (${described.status.name}) before the pause: ${await handle.result().then(() => 'completed', (e: Error) => failureMessage(e))}`);
         const pending = described.raw.pendingActivities ?? [];
         const details = pending.flatMap((a) => a.heartbeatDetails?.payloads ?? []).map((p) => SftHeartbeat.safeParse(defaultPayloadConverter.fromPayload(p)));
         if (details.some((d) => d.success && d.data.step === 6 && d.data.checkpoint)) break;
