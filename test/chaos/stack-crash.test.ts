@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -13,6 +12,7 @@ import { dockerClient } from '../../activities/sandbox/docker-client';
 import type { EpisodeInput, EpisodeSummary, StepRecord } from '../../core/episode-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { seededRandom } from '../../core/rng';
+import { freePort } from '../../temporal-config/local-server';
 
 /**
  * kill -9 of every process kind of the dev stack (`mlagent dev up`: Temporal dev server on SQLite, orchestrator,
@@ -22,15 +22,6 @@ import { seededRandom } from '../../core/rng';
  */
 const BIN = path.join(__dirname, '../../cli/bin.js');
 const SEED = Number(process.env.MLAGENT_CHAOS_SEED ?? 1);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 test('kill -9 of the orchestrator, the sandbox worker and the Temporal server mid-episode: the episode ends exactly as an undisturbed one', { timeout: 900_000 }, async () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-chaos-'));

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { freePort } from '../../temporal-config/local-server';
 
 const BIN = path.join(__dirname, '../../cli/bin.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 test('mlagent dev up | status | down manages a real server and the three workers', { timeout: 300_000 }, async () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-dev-'));
