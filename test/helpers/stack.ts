@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createOrchestratorWorker } from '../../workers/orchestrator';
@@ -32,4 +34,12 @@ export async function startTestStack(): Promise<TestStack> {
       await env.teardown();
     },
   };
+}
+
+/** The model worker as its own process, as in production (native tfjs stays out of workflow threads). */
+export function startModelWorkerProcess(stack: TestStack): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../workers/model.ts')], {
+    env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: stack.namespace },
+    stdio: 'ignore',
+  });
 }

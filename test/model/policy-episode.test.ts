@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { ArtifactStore } from '../../activities/artifact-store';
 import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
@@ -8,19 +7,15 @@ import { failureMessage } from '../../core/failure-message';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
 import { Qwen2Model } from '../../model/qwen2';
-import { startTestStack, type TestStack } from '../helpers/stack';
-import { REPO, tinyConfig, tinyTokenizer } from './fixtures';
+import { startModelWorkerProcess, startTestStack, type TestStack } from '../helpers/stack';
+import { tinyConfig, tinyTokenizer } from './fixtures';
 
 let stack: TestStack;
 let modelWorker: ChildProcess;
 
 before(async () => {
   stack = await startTestStack();
-  // The model worker is its own process, as in production (native tfjs stays out of workflow threads).
-  modelWorker = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'workers/model.ts')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: stack.namespace },
-    stdio: 'ignore',
-  });
+  modelWorker = startModelWorkerProcess(stack);
 });
 after(async () => {
   modelWorker?.kill('SIGKILL');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { failureMessage } from '../../core/failure-message';
@@ -8,18 +7,14 @@ import type { PipelineInput } from '../../core/pipeline-schema';
 import type { PpoIterationMetrics } from '../../core/ppo-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import type { PipelineResult } from '../../workflows/pipeline';
-import { REPO } from '../model/fixtures';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { startModelWorkerProcess, startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 let modelWorker: ChildProcess;
 
 before(async () => {
   stack = await startTestStack();
-  modelWorker = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'workers/model.ts')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: stack.namespace },
-    stdio: 'ignore',
-  });
+  modelWorker = startModelWorkerProcess(stack);
 });
 after(async () => {
   modelWorker?.kill('SIGKILL');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
@@ -22,8 +21,8 @@ import { AdamW } from '../../model/optim';
 import { Qwen2Model } from '../../model/qwen2';
 import { trainStep } from '../../model/sft-trainer';
 import type { PpoProgress, PpoResult } from '../../workflows/ppo';
-import { REPO, tinyConfig, tinyTokenizer } from '../model/fixtures';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { tinyConfig, tinyTokenizer } from '../model/fixtures';
+import { startModelWorkerProcess, startTestStack, type TestStack } from '../helpers/stack';
 
 const TASK = 'co2';
 const MAX_NEW_TOKENS = 64;
@@ -66,10 +65,7 @@ before(async () => {
   model.dispose();
 
   stack = await startTestStack();
-  modelWorker = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'workers/model.ts')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_NAMESPACE: stack.namespace },
-    stdio: 'ignore',
-  });
+  modelWorker = startModelWorkerProcess(stack);
 });
 after(async () => {
   modelWorker?.kill('SIGKILL');
