@@ -1,0 +1,117 @@
+/**
+ * Valid-action rate of a policy on recorded agent states: every distinct (task, episode, step) state of the
+ * trajectories and states pools in the artifact store, restricted to a task split, each prompt rendered exactly as
+ * policyAct renders it, one greedy response each. A measurement, not a test:
+ *   npx mlagent bench actions [--model NAME | --checkpoint SHA256] [--split heldout|train|all] [--states N]
+ *                             [--decoding free|constrained] [--max-new-tokens N] [--json]
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { ArtifactStore } from '../activities/artifact-store';
+import { renderStatePrompt } from '../activities/model/policy-act';
+import { listTasks, loadTask } from '../activities/tasks/registry';
+import type { ArtifactRef } from '../core/artifact-ref';
+import { parseResponse } from '../core/parse-response';
+import { promptState, type PromptState } from '../core/prompt';
+import { initBackend } from '../model/backend';
+import { PromptRenderer } from '../model/chat-prompt';
+import { getCheckpoint, modelFromFiles } from '../model/checkpoint';
+import { generate } from '../model/generate';
+import { loadModelRecord } from '../model/model-registry';
+import { DEFAULT_BASE_MODEL } from '../model/sft-params';
+import { parseFlags } from '../cli/flags';
+
+const Flags = z.object({
+  model: z.string().default(DEFAULT_BASE_MODEL),
+  /** A checkpoint in the store (e.g. an SFT or PPO result's), instead of an imported model. */
+  checkpoint: z.string().regex(/^[0-9a-f]{64}$/, 'a checkpoint sha256 (64 hex digits)').optional(),
+  split: z.enum(['heldout', 'train', 'all']).default('heldout'),
+  states: z.coerce.number().int().positive().default(100),
+  decoding: z.enum(['free', 'constrained']).default('free'),
+  'max-new-tokens': z.coerce.number().int().positive().max(2048).default(256),
+  json: z.boolean().default(false),
+});
+
+interface StoredLine {
+  task?: string;
+  episodeId?: string;
+  step?: number;
+  seedIdeas?: { text: string }[];
+  history?: { response: string; observation: string }[];
+  state?: { history?: { response: string; observation: string }[] };
+}
+
+/** Every distinct (task, episode, step) state of the trajectory and states-pool artifacts in the store, in a fixed order. */
+async function storedStates(store: ArtifactStore, tasks: Set<string>): Promise<{ key: string; state: PromptState }[]> {
+  const objects = path.join(store.root, 'objects');
+  const out = new Map<string, PromptState>();
+  for (const dir of (await fs.readdir(objects)).sort()) {
+    for (const f of (await fs.readdir(path.join(objects, dir))).sort()) {
+      const file = path.join(objects, dir, f);
+      if ((await fs.stat(file)).size > 20_000_000) continue;
+      const head = (await fs.readFile(file)).subarray(0, 200).toString('utf8');
+      // trajectory lines (StepRecord + episode fields) and states-pool lines (PoolState)
+      if (!head.startsWith('{"episodeId"') && !head.startsWith('{"task"')) continue;
+      for (const line of (await fs.readFile(file, 'utf8')).split('\n')) {
+        let s: StoredLine;
+        try { s = JSON.parse(line) as StoredLine; } catch { break; }
+        const history = s.state?.history ?? s.history;
+        if (!s.task || !tasks.has(s.task) || !s.episodeId || s.step === undefined || !history) continue;
+        const key = `${s.task}/${s.episodeId}/${s.step}`;
+        if (!out.has(key)) out.set(key, promptState({ researchProblem: loadTask(s.task).researchProblem, seedIdeas: s.seedIdeas ?? [], history }));
+      }
+    }
+  }
+  return [...out].sort(([a], [b]) => a.localeCompare(b)).map(([key, state]) => ({ key, state }));
+}
+
+async function checkpointRef(flags: z.output<typeof Flags>, store: ArtifactStore): Promise<{ ref: ArtifactRef; label: string }> {
+  if (flags.checkpoint) {
+    const size = (await fs.stat(store.pathOf({ sha256: flags.checkpoint })).catch(() => undefined))?.size;
+    if (size === undefined) throw new Error(`--checkpoint ${flags.checkpoint} is not in the store at ${store.root}`);
+    return { ref: { sha256: flags.checkpoint, size, kind: 'checkpoint' }, label: `checkpoint ${flags.checkpoint.slice(0, 12)}` };
+  }
+  const record = await loadModelRecord(flags.model);
+  if (!record) throw new Error(`--model ${flags.model} is not imported (see \`mlagent model list\`; make setup imports the default)`);
+  return { ref: record.checkpoint, label: flags.model };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(Flags, argv);
+  await initBackend();
+  const store = new ArtifactStore();
+  const { ref, label } = await checkpointRef(flags, store);
+  const files = await getCheckpoint(store, ref);
+  const { model, tokenizer } = modelFromFiles(files, label);
+  const renderer = PromptRenderer.forCheckpoint(files, tokenizer, label);
+  const tasks = new Set(listTasks().filter((t) => flags.split === 'all' || t.split === flags.split).map((t) => t.name));
+  const all = await storedStates(store, tasks);
+  if (all.length === 0) throw new Error(`no recorded ${flags.split} states in ${store.root}: run episodes on those tasks first (e.g. \`mlagent evaluate\` or \`mlagent collect --tasks …\`)`);
+  const n = Math.min(flags.states, all.length);
+  // spread over the list (tasks and steps), not the first N
+  const picked = Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]);
+  const outcomes: Record<string, number> = {};
+  const byTask: Record<string, { states: number; valid: number }> = {};
+  let valid = 0;
+  let tokens = 0;
+  const t0 = Date.now();
+  for (const { key, state } of picked) {
+    const prompt = renderStatePrompt({ model, renderer, state, maxNewTokens: flags['max-new-tokens'] });
+    const [g] = generate(model, tokenizer, [prompt], { temperature: 0, maxNewTokens: flags['max-new-tokens'], decoding: flags.decoding });
+    tokens += g.tokens.length;
+    const p = parseResponse(g.text);
+    const outcome = p.ok ? p.action.name : `invalid: ${p.error.split(';')[0].slice(0, 60)}`;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    const task = key.split('/')[0];
+    const t = (byTask[task] ??= { states: 0, valid: 0 });
+    t.states++;
+    if (p.ok) { valid++; t.valid++; }
+    if (!flags.json) console.log(`${key}\t${p.ok ? 'VALID' : 'invalid'}\t${JSON.stringify(g.text.slice(0, 120))}`);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const summary = { policy: label, split: flags.split, decoding: flags.decoding, states: n, of: all.length, valid, validRate: valid / n, byTask, outcomes, maxNewTokens: flags['max-new-tokens'], tokensPerS: tokens / seconds, seconds };
+  console.log(flags.json ? JSON.stringify(summary, null, 1) : `\n${label} (${flags.decoding}): ${valid}/${n} valid actions on ${flags.split} states (${(100 * valid / n).toFixed(1)}%), ${seconds.toFixed(0)} s`);
+  model.dispose();
+  return 0;
+}
