@@ -11,11 +11,13 @@ import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
 import { ArtifactStore } from '../artifact-store';
 import type { PromptState } from '../../core/prompt';
 import { policyFor, renderStatePrompt } from './policy-act';
+import { openScalarLog } from './tensorboard';
 
 /** The optimizer moments travel inside the policy checkpoint, so each iteration continues the same optimisation. */
 const OPTIMIZER_FILE = 'ppo_optimizer.safetensors';
 const STATE_FILE = 'ppo_state.json';
-const PpoState = z.object({ step: z.number().int().nonnegative() });
+/** `iterations`: updates that led to this policy, so the next update knows its iteration (its TensorBoard step). */
+const PpoState = z.object({ step: z.number().int().nonnegative(), iterations: z.number().int().nonnegative().default(0) });
 
 const Rollouts = z.object({ rows: z.array(z.object({ prompt: z.array(z.number().int()), continuation: z.array(z.number().int()) })) });
 
@@ -45,6 +47,13 @@ export async function ppoRollout(a: PpoRolloutInput): Promise<PpoRolloutResult> 
   const gens = generate(model, tokenizer, prompts, { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding: a.decoding ?? DEFAULT_POLICY_DECODING });
   const rows = gens.map((g, i) => ({ prompt: tokenizer.encode(prompts[i]), continuation: chosenTokens(g, tokenizer.eosId) }));
   return { rollouts: await new ArtifactStore().putJson({ rows } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts'), responses: gens.map((g) => g.text) };
+}
+
+/** One rollouts artifact of several, rows in order (episodic PPO generates each step's actions in its own call). */
+export async function ppoJoinRollouts(a: { parts: ArtifactRef[] }): Promise<ArtifactRef> {
+  const store = new ArtifactStore();
+  const rows = (await Promise.all(a.parts.map(async (ref) => Rollouts.parse(await store.getJson(ref)).rows))).flat();
+  return store.putJson({ rows } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts');
 }
 
 export interface PpoUpdateInput {
@@ -83,7 +92,8 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
   const trainer = new PpoTrainer(model, hyper);
   try {
     const saved = files.get(OPTIMIZER_FILE);
-    if (saved) trainer.load(decodeSafetensors(saved, OPTIMIZER_FILE).tensors, PpoState.parse(JSON.parse(files.get(STATE_FILE)?.toString() ?? 'null')).step);
+    const state = files.has(STATE_FILE) ? PpoState.parse(JSON.parse(files.get(STATE_FILE)!.toString())) : undefined;
+    if (saved) trainer.load(decodeSafetensors(saved, OPTIMIZER_FILE).tensors, PpoState.parse(state ?? null).step);
     const old = inChunks(rows, hyper.minibatchSize, (chunk) => {
       const scored = scoreResponses(model, chunk);
       return scored.logprobs.map((logprobs, i) => ({ logprobs, values: scored.values[i] }));
@@ -97,12 +107,28 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
     });
     const out = checkpointFiles(model, tokenizer, files);
     out.set(OPTIMIZER_FILE, encodeSafetensors(trainer.state()));
-    out.set(STATE_FILE, Buffer.from(JSON.stringify({ step: trainer.actor.step } satisfies z.infer<typeof PpoState>)));
-    return { policy: await putCheckpoint(store, out), metrics };
+    const iteration = state?.iterations ?? 0;
+    out.set(STATE_FILE, Buffer.from(JSON.stringify({ step: trainer.actor.step, iterations: iteration + 1 } satisfies z.infer<typeof PpoState>)));
+    const policy = await putCheckpoint(store, out);
+    logIteration({ run: ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, iteration, rewards: a.rewards, metrics });
+    return { policy, metrics };
   } finally {
     trainer.dispose();
     model.dispose();
   }
+}
+
+/**
+ * The iteration's scalars as TensorBoard events (`ppo/<PpoIterationMetrics field>`, step = iteration): the update's
+ * metrics, and the mean reward and left-out count of the rewards it trained on (as the workflow computes them).
+ */
+function logIteration(p: { run: string; iteration: number; rewards: (number | null)[]; metrics: PpoUpdateMetrics }): void {
+  const scalars = openScalarLog({ run: p.run, stage: 'ppo', log: (m) => console.log(`[ppo ${p.run}] ${m}`) });
+  if (!scalars) return;
+  const rewarded = p.rewards.filter((r): r is number => r !== null);
+  const values: Record<string, number> = { meanReward: rewarded.length ? rewarded.reduce((s, r) => s + r, 0) / rewarded.length : 0, leftOut: p.rewards.length - rewarded.length, ...p.metrics };
+  scalars.scalars(p.iteration, Object.fromEntries(Object.entries(values).map(([k, v]) => [`ppo/${k}`, v])));
+  scalars.flush();
 }
 
 async function referenceLogProbs(store: ArtifactStore, ref: ArtifactRef, rows: TokenPair[], chunk: number): Promise<number[][]> {

@@ -9,9 +9,13 @@ export interface ScalarLog {
   flush(): void;
 }
 
-/** Where a run's event files go: `tensorboard --logdir $MLAGENT_HOME/tensorboard` shows every run. */
+/**
+ * Where a run's event files go: `tensorboard --logdir $MLAGENT_HOME/tensorboard` shows every run. A stage run as a
+ * pipeline's child (workflow id `<pipeline>/<stage>`) writes under the pipeline's folder, next to its other stages.
+ */
 export function tensorboardDir(run: string, stage: string): string {
-  return path.join(mlagentHome(), 'tensorboard', run.replace(/[^A-Za-z0-9_.-]/g, '_'), stage);
+  const owner = run.endsWith(`/${stage}`) ? run.slice(0, -stage.length - 1) : run;
+  return path.join(mlagentHome(), 'tensorboard', owner.replace(/[^A-Za-z0-9_.-]/g, '_'), stage);
 }
 
 /**

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,20 +12,7 @@ import { PromptRenderer } from '../../model/chat-prompt';
 import { generate } from '../../model/generate';
 import { SftInput, SftResult, StepRecord } from '../../model/sft-params';
 import { repoSftDataset, toJsonl } from './sft-dataset';
-
-/** Scalars of an event-file directory, read by the `tensorboard` package (installed by make setup into .venv). */
-function readTensorboardScalars(logdir: string): Record<string, { step: number; value: number }[]> {
-  const py = path.join(__dirname, '../../.venv/bin/python');
-  const script = [
-    'import json, sys',
-    'from tensorboard.backend.event_processing.event_accumulator import EventAccumulator',
-    'acc = EventAccumulator(sys.argv[1]); acc.Reload()',
-    'print(json.dumps({t: [{"step": e.step, "value": e.value} for e in acc.Scalars(t)] for t in acc.Tags()["scalars"]}))',
-  ].join('\n');
-  const r = spawnSync(py, ['-c', script, logdir], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`reading TensorBoard events needs the tensorboard package in .venv (run \`make setup\`): ${r.error?.message ?? r.stderr}`);
-  return JSON.parse(r.stdout) as Record<string, { step: number; value: number }[]>;
-}
+import { readTensorboardScalars } from '../helpers/tensorboard';
 
 test('SFT on a small real dataset lowers held-out loss and stores the loss curve', { timeout: 600_000 }, async () => {
   process.env.MLAGENT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-sft-'));

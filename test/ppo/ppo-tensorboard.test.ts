@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ArtifactStore } from '../../activities/artifact-store';
+import { ppoUpdate, type PpoUpdateResult } from '../../activities/model/ppo';
+import { tensorboardDir } from '../../activities/model/tensorboard';
+import { PpoUpdateHyper, PpoUpdateMetrics } from '../../core/ppo-schema';
+import { initBackend } from '../../model/backend';
+import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
+import { Qwen2Model } from '../../model/qwen2';
+import { readTensorboardScalars } from '../helpers/tensorboard';
+import { tinyConfig, tinyTokenizer } from '../model/fixtures';
+
+test('ppoUpdate writes every iteration metric as a TensorBoard scalar under the pipeline run, one step per iteration', { timeout: 300_000 }, async () => {
+  process.env.MLAGENT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-ppo-tb-'));
+  await initBackend();
+  const store = new ArtifactStore();
+  const tokenizer = tinyTokenizer();
+  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize }), 7);
+  const reference = await putCheckpoint(store, checkpointFiles(model, tokenizer));
+  model.dispose();
+  const rows = ['Action: List Files', 'Action: Final Answer', 'Action: Read File'].map((a) => ({ prompt: tokenizer.encode('Thought: next'), continuation: tokenizer.encode(a) }));
+  const rollouts = await store.putJson({ rows }, 'ppo-rollouts');
+  // The pipeline's PPO child: its events go next to the pipeline's SFT ones.
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'pipeline-tb/ppo', runId: 'r' } });
+  const rewards = [[0.5, null, 1], [0, 0.5, 0.5]];
+  const results: PpoUpdateResult[] = [];
+  let policy = reference;
+  for (const r of rewards) {
+    const res = (await env.run(ppoUpdate, { policy, reference, rollouts, rewards: r, hyper: PpoUpdateHyper.parse({ epochs: 1, minibatchSize: 2 }), seed: results.length })) as PpoUpdateResult;
+    results.push(res);
+    policy = res.policy;
+  }
+
+  const logdir = tensorboardDir('pipeline-tb/ppo', 'ppo');
+  assert.equal(logdir, path.join(process.env.MLAGENT_HOME, 'tensorboard', 'pipeline-tb', 'ppo'));
+  const events = readTensorboardScalars(logdir);
+  for (const field of [...Object.keys(PpoUpdateMetrics.shape), 'meanReward', 'leftOut']) {
+    assert.deepEqual(events[`ppo/${field}`]?.map((e) => e.step), [0, 1], `ppo/${field}: ${JSON.stringify(Object.keys(events))}`);
+  }
+  const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+  results.forEach((res, i) => {
+    for (const [k, v] of Object.entries(res.metrics)) near(events[`ppo/${k}`]![i]!.value, v, `ppo/${k} at ${i}`);
+  });
+  assert.deepEqual(events['ppo/meanReward']!.map((e) => +e.value.toFixed(5)), [0.75, 0.33333]);
+  assert.deepEqual(events['ppo/leftOut']!.map((e) => e.value), [1, 0]);
+});
