@@ -25,12 +25,6 @@ export const CollectInput = z
 export type CollectInput = z.input<typeof CollectInput>;
 export type CollectConfig = z.output<typeof CollectInput>;
 
-/** Named configs for the CLI: `demo` fits the 15-minute budget on 2 cores; `paper` is the paper's scale. */
-export const COLLECT_PRESETS: Record<'demo' | 'paper', Omit<CollectInput, 'tasks'>> = {
-  demo: { ideasPerTask: 3, episodesPerTask: 1, ideasPerEpisode: { min: 3, max: 3 }, concurrency: 2 },
-  paper: { ideasPerTask: 10, minCandidates: 100, episodesPerTask: 10, ideasPerEpisode: { min: 1, max: 3 }, concurrency: 4 },
-};
-
 export const DatasetRefs = z.object({
   trajectories: ArtifactRef,
   statesPool: ArtifactRef,

@@ -2,29 +2,32 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { listTasks } from '../../activities/tasks/registry';
 import { ArtifactStore } from '../../activities/artifact-store';
-import { COLLECT_PRESETS, CollectInput } from '../../core/collect-schema';
+import { CollectInput } from '../../core/collect-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { collectProgressQuery, type CollectResult } from '../../workflows/collect';
 import { connectClient, workflowUiUrl } from '../client';
 import { parseFlags } from '../flags';
 import { followWorkflow } from '../follow';
+import { loadPipelineConfig, presetFile, PRESETS } from '../pipeline-config';
 import { progressBar } from '../progress-bar';
 import { describeIssues } from '../../core/zod-issues';
 
-export const describe = 'collect expert trajectories: collect [--config FILE | --preset demo|paper] [--tasks a,b] [--json]';
+export const describe = 'collect expert trajectories: collect [--config FILE | --preset smoke|demo|paper] [--tasks a,b] [--json]';
 
 const Flags = z.object({
   config: z.string().optional(),
-  preset: z.enum(['demo', 'paper']).default('demo'),
+  preset: z.enum(PRESETS).default('demo'),
   tasks: z.string().optional(),
   json: z.boolean().default(false),
 });
 
-/** The collection input: a JSON config file, or a preset over the training tasks (or --tasks). */
+/** The collection input: a JSON config file (over the training tasks), or a preset's `collect` block; --tasks replaces the tasks. */
 export function collectInputFromFlags(argv: string[]): { input: CollectInput; json: boolean } {
   const { flags } = parseFlags(Flags, argv);
-  const tasks = flags.tasks ? flags.tasks.split(',').map((t) => t.trim()) : listTasks().filter((t) => t.split === 'train').map((t) => t.name);
-  const raw = flags.config ? { tasks, ...JSON.parse(fs.readFileSync(flags.config, 'utf8')) } : { tasks, ...COLLECT_PRESETS[flags.preset] };
+  const tasks = flags.tasks?.split(',').map((t) => t.trim());
+  const raw = flags.config
+    ? { tasks: tasks ?? listTasks().filter((t) => t.split === 'train').map((t) => t.name), ...JSON.parse(fs.readFileSync(flags.config, 'utf8')) }
+    : { ...loadPipelineConfig(presetFile(flags.preset)).collect, ...(tasks && { tasks }) };
   const parsed = CollectInput.safeParse(raw);
   if (!parsed.success) {
     throw new Error(`${flags.config ?? `preset ${flags.preset}`}: ${describeIssues(parsed.error)}`);

@@ -2,13 +2,14 @@ import { ArtifactStore } from '../../activities/artifact-store';
 import { devStatus, logFile } from '../dev-stack';
 import { workflowUiUrl } from '../client';
 import { writeReport } from '../report';
+import { loadPipelineConfig, presetFile } from '../pipeline-config';
 import { runTrain } from './train';
 
 export const describe = 'run the embedded default pipeline on the local stack and print where to look';
 
 export async function run(): Promise<number> {
   console.log('mlagent demo: local Temporal dev server + workers, Docker sandbox, the 9 real-data training tasks, small CPU model\n');
-  const out = await runTrain({ preset: 'demo' });
+  const out = await runTrain({ input: loadPipelineConfig(presetFile('demo')), name: 'demo' });
   if (!out) return 1;
   const { collect, sft } = out.result;
   const store = new ArtifactStore();

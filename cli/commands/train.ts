@@ -1,64 +1,57 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifact-store';
-import { listTasks } from '../../activities/tasks/registry';
-import { COLLECT_PRESETS } from '../../core/collect-schema';
 import { PipelineInput } from '../../core/pipeline-schema';
+import { describeIssues } from '../../core/zod-issues';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { collectProgressQuery } from '../../workflows/collect';
 import type { PipelineResult } from '../../workflows/pipeline';
 import { connectClient, workflowUiUrl } from '../client';
 import { parseFlags } from '../flags';
+import { loadPipelineConfig, presetFile, PRESETS } from '../pipeline-config';
 import { followWorkflow } from '../follow';
 import { progressBar } from '../progress-bar';
 import { writeReport } from '../report';
 
-export const describe = 'the training pipeline (ideas → expert trajectories → SFT → step-wise PPO → held-out evaluation): train [--preset demo|paper] [--tasks a,b] [--ppo-iterations N] [--no-evaluate]';
+export const describe = 'the training pipeline (ideas → expert trajectories → SFT → step-wise PPO → held-out evaluation): train [--config FILE.json|yaml | --preset smoke|demo|paper] [--tasks a,b] [--ppo-iterations N] [--no-evaluate]';
 
 const Flags = z.object({
-  preset: z.enum(['demo', 'paper']).default('demo'),
+  /** Any `trainPipeline` input as a JSON or YAML file. */
+  config: z.string().optional(),
+  /** A named config: temporal-config/examples/NAME.json. */
+  preset: z.enum(PRESETS).optional(),
   tasks: z.string().optional(),
   'no-evaluate': z.boolean().default(false),
-  /** Step-wise PPO iterations after SFT; 0 skips the stage. */
-  'ppo-iterations': z.coerce.number().int().min(0).default(0),
+  /** Overrides the config's PPO iterations; 0 skips the stage. */
+  'ppo-iterations': z.coerce.number().int().min(0).optional(),
 });
+type Flags = z.output<typeof Flags>;
 
-/** PPO per preset (iterations come from the flag): a few states and short actions per iteration on 2 cores. */
-const PPO_PRESETS = {
-  demo: { statesPerIteration: 2, actionsPerState: 1, minibatchSize: 1, maxNewTokens: 128 },
-  paper: { statesPerIteration: 16, actionsPerState: 2, minibatchSize: 4, lrActor: 1e-6, lrCritic: 1e-5 },
-};
+/** The config file (or preset) with the flags' overrides applied, validated again as a whole. */
+export function pipelineInputFromFlags(flags: Flags): { input: PipelineInput; name: string } {
+  if (flags.config && flags.preset) throw new Error('--config and --preset: give one');
+  const name = flags.config ? path.basename(flags.config).replace(/\.(json|ya?ml)$/, '') : (flags.preset ?? 'demo');
+  const base = loadPipelineConfig(flags.config ?? presetFile(flags.preset ?? 'demo'));
+  const iterations = flags['ppo-iterations'];
+  const input: PipelineInput = {
+    ...base,
+    ...(flags.tasks && base.collect && { collect: { ...base.collect, tasks: flags.tasks.split(',').map((t) => t.trim()) } }),
+    ...(iterations !== undefined && { ppo: iterations ? { ...base.ppo, iterations } : undefined }),
+    ...(flags['no-evaluate'] && { evaluate: undefined }),
+  };
+  const parsed = PipelineInput.safeParse(input);
+  if (!parsed.success) throw new Error(`${name} with the flags' overrides: ${describeIssues(parsed.error)}`);
+  return { input, name };
+}
 
-/** Held-out evaluation per preset: the demo's is a quick look (2 tasks, K=1); the paper's is every held-out task, K=3. */
-const EVALUATE_PRESETS = {
-  demo: () => ({ tasks: ['satellite', 'nmes1988'], k: 1, limits: { maxSteps: 6 } }),
-  paper: () => ({ tasks: listTasks().filter((t) => t.split === 'heldout').map((t) => t.name), k: 3 }),
-};
-
-/**
- * SFT settings per preset, fine-tuning the imported SmolLM2-135M (the default base): rows of 2048 tokens (a whole
- * prompt, its history fitted, plus the action), one row per forward/backward so activations stay within a CPU
- * worker's memory, and a fine-tuning learning rate (the schema's 3e-4 suits a fresh tiny model). The demo runs
- * one epoch; the paper's recipe two.
- */
-const SFT_PRESETS = {
-  demo: { epochs: 1, batchSize: 4, microBatchSize: 1, seqLen: 2048, lr: 3e-5, warmupSteps: 2, heldOutFraction: 0.1, checkpointEvery: 5 },
-  paper: { epochs: 2, batchSize: 8, microBatchSize: 1, seqLen: 2048, lr: 3e-5, heldOutFraction: 0.05 },
-};
-
-export async function runTrain(p: { preset: 'demo' | 'paper'; tasks?: string[]; evaluate?: boolean; ppoIterations?: number }): Promise<{ result: PipelineResult; workflowId: string } | undefined> {
-  const tasks = p.tasks ?? listTasks().filter((t) => t.split === 'train').map((t) => t.name);
-  const input = PipelineInput.parse({
-    collect: { tasks, ...COLLECT_PRESETS[p.preset] },
-    sft: SFT_PRESETS[p.preset],
-    ...(p.ppoIterations && { ppo: { ...PPO_PRESETS[p.preset], iterations: p.ppoIterations } }),
-    ...(p.evaluate !== false && { evaluate: EVALUATE_PRESETS[p.preset]() }),
-  }) as PipelineInput;
+export async function runTrain(p: { input: PipelineInput; name: string }): Promise<{ result: PipelineResult; workflowId: string } | undefined> {
+  const { input } = p;
   const { client, close } = await connectClient();
   try {
-    const workflowId = `pipeline-${p.preset}-${Date.now()}`;
+    const workflowId = `pipeline-${p.name}-${Date.now()}`;
     const handle = await client.workflow.start('trainPipeline', { taskQueue: ORCHESTRATOR_QUEUE, workflowId, args: [input] });
     const ui = workflowUiUrl({ namespace: client.options.namespace, workflowId });
-    console.log(`pipeline ${workflowId} started (${tasks.length} tasks)\n  Temporal UI: ${ui}`);
+    console.log(`pipeline ${workflowId} started\n  Temporal UI: ${ui}`);
     const bar = progressBar('episodes');
     const collect = client.workflow.getHandle(`${workflowId}/collect`);
     const result = await followWorkflow<PipelineResult>({
@@ -78,7 +71,7 @@ export async function runTrain(p: { preset: 'demo' | 'paper'; tasks?: string[]; 
 
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(Flags, argv);
-  const out = await runTrain({ preset: flags.preset, tasks: flags.tasks?.split(',').map((t) => t.trim()), evaluate: !flags['no-evaluate'], ppoIterations: flags['ppo-iterations'] });
+  const out = await runTrain(pipelineInputFromFlags(flags));
   if (!out) return 1;
   const { collect, sft } = out.result;
   const store = new ArtifactStore();
