@@ -55,6 +55,8 @@ export const PpoInput = z
     /** Per script run; the task's own timeout when absent. */
     scriptTimeoutSec: z.number().int().positive().optional(),
     observationChars: z.number().int().min(200).default(4000),
+    /** An action its container's host has not started within this long is re-executed, from the state, on another host. */
+    hostLostAfterSec: z.number().int().min(5).default(300),
     /** Heartbeat timeout of the model activities: how quickly a dead model worker is noticed. */
     heartbeatTimeoutSeconds: z.number().int().min(1).default(120),
     /** m_init/m_best per task fixed by the parent run (the pipeline passes its collection's); read at the start when absent. */
@@ -103,7 +105,7 @@ export const PpoIterationMetrics = PpoUpdateMetrics.extend({
   meanReward: z.number(),
   /** Sampled actions by reward-module outcome (invalid, error, non_edit, corner_case, edit). */
   kinds: z.record(z.string(), z.number().int()),
-  /** Sampled actions the sandboxes could not execute (lost hosts): not rewarded, not trained on. */
+  /** Sampled actions no sandbox could execute, even after moving hosts: not rewarded, not trained on. */
   leftOut: z.number().int(),
   policy: ArtifactRef,
 });

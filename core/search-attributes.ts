@@ -3,4 +3,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 /** Custom search attributes (registered on the dev server by temporal-config): filter runs in the UI by task or stage. */
 export const MLAGENT_TASK = defineSearchAttributeKey('MlagentTask', SearchAttributeType.KEYWORD);
 export const MLAGENT_STAGE = defineSearchAttributeKey('MlagentStage', SearchAttributeType.KEYWORD);
-export const ALL_SEARCH_ATTRIBUTES = [MLAGENT_TASK, MLAGENT_STAGE];
+/** A PPO run's finished iterations (over the whole continue-as-new chain) and its last iteration's mean reward. */
+export const MLAGENT_PPO_ITERATION = defineSearchAttributeKey('MlagentPpoIteration', SearchAttributeType.INT);
+export const MLAGENT_PPO_MEAN_REWARD = defineSearchAttributeKey('MlagentPpoMeanReward', SearchAttributeType.DOUBLE);
+export const ALL_SEARCH_ATTRIBUTES = [MLAGENT_TASK, MLAGENT_STAGE, MLAGENT_PPO_ITERATION, MLAGENT_PPO_MEAN_REWARD];

@@ -16,7 +16,7 @@ const DYNAMIC_CONFIG = ['frontend.enableUpdateWorkflowExecution=true', 'limit.bl
 
 /** `temporal server start-dev` arguments: SQLite file under MLAGENT_HOME, namespace, UI port, search attributes. */
 export function devServerArgs(p: { home: string }): string[] {
-  const sa = ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
+  const sa = ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${k.type}`]);
   return [
     'server', 'start-dev',
     '--db-filename', path.join(p.home, 'temporal.sqlite'),

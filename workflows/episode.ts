@@ -1,8 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
-  TimeoutFailure,
-  type ActivityInterfaceFor,
   CancellationScope,
   defineQuery,
   isCancellation,
@@ -14,14 +10,14 @@ import {
 } from '@temporalio/workflow';
 import type { OrchestratorActivities, CompactStep, TaskInfo } from '../activities/orchestrator-activities';
 import type * as modelActivities from '../activities/model';
-import type { SandboxActivities } from '../activities/sandbox-activities';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { EpisodeInput, type EpisodeConfig, type EpisodeSummary, type HistoryEntry, type RewardScale } from '../core/episode-schema';
 import type { TokenUsage } from '../core/llm-schemas';
 import { parseResponse } from '../core/parse-response';
 import { promptState } from '../core/prompt';
-import { MODEL_QUEUE, SANDBOX_QUEUE } from '../core/queues';
+import { MODEL_QUEUE } from '../core/queues';
 import { MLAGENT_STAGE, MLAGENT_TASK } from '../core/search-attributes';
+import { closeWorkspace, openWorkspace, runActionRecovering, type HostTimeouts, type Workspace } from './sandbox-host';
 import { scoreAction } from './score-action';
 import { parseWorkflowInput } from './validate-input';
 
@@ -33,12 +29,6 @@ const orchestrator = proxyActivities<OrchestratorActivities>({
 const model = proxyActivities<typeof modelActivities>({
   taskQueue: MODEL_QUEUE,
   startToCloseTimeout: '10 minutes',
-  retry: { maximumAttempts: 5 },
-});
-const sandboxPool = proxyActivities<SandboxActivities>({
-  taskQueue: SANDBOX_QUEUE,
-  startToCloseTimeout: '20 minutes',
-  heartbeatTimeout: '5 minutes',
   retry: { maximumAttempts: 5 },
 });
 
@@ -70,11 +60,8 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
   setHandler(episodeProgressQuery, () => progress);
 
   const timeouts: HostTimeouts = { actionTimeoutSec: (input.limits.scriptTimeoutSec ?? task.scriptTimeoutSec) + 120, hostLostAfterSec: input.limits.hostLostAfterSec };
-  const opened = await sandboxPool.openWorkspace.executeWithOptions(
-    { taskQueue: SANDBOX_QUEUE, startToCloseTimeout: '10 minutes', summary: 'open workspace' },
-    [{ task: task.name, episodeId }],
-  );
-  const ws: Workspace = { containerId: opened.containerId, onHost: hostActivities(opened.hostQueue, timeouts) };
+  const opened = await openWorkspace({ args: { task: task.name, episodeId }, timeouts, summary: 'open workspace' });
+  const { ws } = opened;
 
   const steps: CompactStep[] = [];
   /** The workspace now: its latest snapshot and metric (m_t). */
@@ -111,9 +98,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     });
   } finally {
     // Runs even when the episode is cancelled, so no container outlives its episode.
-    await CancellationScope.nonCancellable(() =>
-      ws.onHost.closeWorkspace.executeWithOptions({ startToCloseTimeout: '2 minutes', summary: 'close workspace' }, [{ containerId: ws.containerId }]),
-    );
+    await closeWorkspace(ws);
   }
   const trajectory = await orchestrator.writeTrajectory.executeWithOptions(
     { startToCloseTimeout: '2 minutes', summary: 'write trajectory' },
@@ -221,60 +206,6 @@ async function runStep(p: {
 function tokenUsage(decision: TokenUsage | undefined, action: TokenUsage[] = []): { usage?: TokenUsage[] } {
   const usage = [...(decision ? [decision] : []), ...action];
   return usage.length > 0 ? { usage } : {};
-}
-
-/** How long one action may run, and how long its host may leave it unstarted before the host counts as lost. */
-interface HostTimeouts {
-  actionTimeoutSec: number;
-  hostLostAfterSec: number;
-}
-
-/** Where the episode's workspace lives now; it moves when its container or host is lost. */
-interface Workspace {
-  containerId: string;
-  onHost: ActivityInterfaceFor<SandboxActivities>;
-}
-
-/**
- * Activities on the host that holds the container. A dead worker is noticed by the heartbeat timeout (the
- * retry restores the state in a fresh container); a dead host by the schedule-to-start timeout.
- */
-function hostActivities(hostQueue: string, t: HostTimeouts): ActivityInterfaceFor<SandboxActivities> {
-  return proxyActivities<SandboxActivities>({
-    taskQueue: hostQueue,
-    startToCloseTimeout: `${t.actionTimeoutSec} seconds`,
-    scheduleToStartTimeout: `${t.hostLostAfterSec} seconds`,
-    heartbeatTimeout: '30 seconds',
-    retry: { maximumAttempts: 3 },
-  });
-}
-
-type RunActionArgs = Omit<Parameters<SandboxActivities['runAction']>[0], 'containerId'>;
-
-/** Runs the action; if its container or host is gone, reopens the state on any sandbox host and runs it there. */
-async function runActionRecovering(p: { ws: Workspace; timeouts: HostTimeouts; summary: string; args: RunActionArgs }) {
-  for (let reopened = 0; ; reopened++) {
-    try {
-      const result = await p.ws.onHost.runAction.executeWithOptions({ summary: p.summary }, [{ ...p.args, containerId: p.ws.containerId }]);
-      p.ws.containerId = result.containerId;
-      return result;
-    } catch (err) {
-      if (reopened >= 2 || !workspaceLost(err)) throw err;
-      const again = await sandboxPool.openWorkspace.executeWithOptions(
-        { startToCloseTimeout: '10 minutes', summary: 'reopen workspace from the last state' },
-        [{ task: p.args.task, episodeId: p.args.episodeId, snapshot: p.args.state }],
-      );
-      p.ws.containerId = again.containerId;
-      p.ws.onHost = hostActivities(again.hostQueue, p.timeouts);
-    }
-  }
-}
-
-function workspaceLost(err: unknown): boolean {
-  if (!(err instanceof ActivityFailure)) return false;
-  const cause = err.cause;
-  if (cause instanceof ApplicationFailure) return cause.type === 'SandboxGone';
-  return cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START';
 }
 
 /** m_t moves when the code changed (its evaluation, even a failed one) or when a run was scored. */

@@ -1,5 +1,4 @@
 import {
-  CancellationScope,
   continueAsNew,
   defineQuery,
   defineSignal,
@@ -15,20 +14,19 @@ import type * as modelActivities from '../activities/model';
 import type { PpoUpdateResult } from '../activities/model/ppo';
 import type { OrchestratorActivities, TaskInfo } from '../activities/orchestrator-activities';
 import type { PpoActivities, PpoStartState } from '../activities/ppo-activities';
-import type { SandboxActivities } from '../activities/sandbox-activities';
 import type { ArtifactRef } from '../core/artifact-ref';
 import type { RewardScale, StepKind } from '../core/episode-schema';
 import { failureMessage } from '../core/failure-message';
 import { forEachBounded } from '../core/for-each-bounded';
 import { parseResponse } from '../core/parse-response';
 import { PpoInput, PpoUpdateHyper, type PpoConfig, type PpoIterationMetrics } from '../core/ppo-schema';
-import { MODEL_QUEUE, SANDBOX_QUEUE } from '../core/queues';
-import { MLAGENT_STAGE } from '../core/search-attributes';
+import { MODEL_QUEUE } from '../core/queues';
+import { MLAGENT_PPO_ITERATION, MLAGENT_PPO_MEAN_REWARD, MLAGENT_STAGE } from '../core/search-attributes';
+import { closeWorkspace, openWorkspace, runActionRecovering, type Workspace } from './sandbox-host';
 import { scoreAction } from './score-action';
 import { parseWorkflowInput } from './validate-input';
 
 const orchestrator = proxyActivities<OrchestratorActivities & PpoActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5 } });
-const sandboxPool = proxyActivities<SandboxActivities>({ taskQueue: SANDBOX_QUEUE, startToCloseTimeout: '10 minutes', retry: { maximumAttempts: 5 } });
 
 export interface PpoProgress {
   /** Iterations finished, over all runs of the chain. */
@@ -106,8 +104,13 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
       { policy, reference: input.checkpoint, rollouts: rollout.rollouts, rewards: outcomes.map((o) => o?.reward ?? null), hyper: PpoUpdateHyper.parse(input), seed },
     ]);
     policy = update.policy;
-    progress.metrics.push(iterationMetrics({ iteration: it, outcomes, update }));
+    const metrics = iterationMetrics({ iteration: it, outcomes, update });
+    progress.metrics.push(metrics);
     progress.iteration = it + 1;
+    upsertSearchAttributes([
+      { key: MLAGENT_PPO_ITERATION, value: progress.iteration },
+      { key: MLAGENT_PPO_MEAN_REWARD, value: metrics.meanReward },
+    ]);
     setCurrentDetails(detailsMarkdown(progress));
   }
   return { policy, iterations: progress.iteration, metricsLog: await saveMetrics(), rewardScales, stopped: progress.stopRequested };
@@ -119,36 +122,25 @@ interface ActionOutcome {
 }
 
 /**
- * Executes one sampled action once, in a fresh container restored from the state's snapshot, and rewards it.
- * An action the sandboxes could not run (after the activities' retries) is left out of the update: the
- * policy is not to blame for a lost host. Returns undefined then.
+ * Executes one sampled action once, in a fresh container restored from the state's snapshot, and rewards it. A
+ * lost host or container moves the action, with the state, to another host (as episodes fail over), so the batch
+ * stays whole. Only an action that no sandbox could run, even so, is left out of the update (the policy is not
+ * to blame for it): undefined then.
  */
 async function actOnce(p: { input: PpoConfig; state: PpoStartState; task: TaskInfo; rewardScale: RewardScale; response: string; label: string }): Promise<ActionOutcome | undefined> {
   const parsed = parseResponse(p.response);
   if (!parsed.ok) return { kind: 'invalid', reward: 0 };
   const episodeId = `${workflowInfo().workflowId}/${p.label}`;
-  let opened: Awaited<ReturnType<SandboxActivities['openWorkspace']>> | undefined;
+  const timeouts = { actionTimeoutSec: (p.input.scriptTimeoutSec ?? p.task.scriptTimeoutSec) + 120, hostLostAfterSec: p.input.hostLostAfterSec };
+  let ws: Workspace | undefined;
   try {
-    opened = await sandboxPool.openWorkspace.executeWithOptions({ summary: 'restore state' }, [{ task: p.task.name, episodeId, snapshot: p.state.snapshot }]);
-    const onHost = proxyActivities<SandboxActivities>({
-      taskQueue: opened.hostQueue,
-      startToCloseTimeout: `${(p.input.scriptTimeoutSec ?? p.task.scriptTimeoutSec) + 120} seconds`,
-      scheduleToStartTimeout: '5 minutes',
-      heartbeatTimeout: '30 seconds',
-      retry: { maximumAttempts: 3 },
+    ws = (await openWorkspace({ args: { task: p.task.name, episodeId, snapshot: p.state.snapshot }, timeouts, summary: 'restore state' })).ws;
+    const result = await runActionRecovering({
+      ws,
+      timeouts,
+      summary: parsed.action.name,
+      args: { episodeId, task: p.task.name, action: parsed.action, state: p.state.snapshot, observationChars: p.input.observationChars, scriptTimeoutSec: p.input.scriptTimeoutSec },
     });
-    const result = await onHost.runAction.executeWithOptions({ summary: parsed.action.name }, [
-      {
-        containerId: opened.containerId,
-        episodeId,
-        task: p.task.name,
-        action: parsed.action,
-        state: p.state.snapshot,
-        observationChars: p.input.observationChars,
-        scriptTimeoutSec: p.input.scriptTimeoutSec,
-      },
-    ]);
-    opened = { ...opened, containerId: result.containerId };
     const scored = await scoreAction({
       task: p.task, rewardScale: p.rewardScale, metricBefore: p.state.metric, actionName: parsed.action.name, result, scriptTimeoutSec: p.input.scriptTimeoutSec,
     });
@@ -158,14 +150,7 @@ async function actOnce(p: { input: PpoConfig; state: PpoStartState; task: TaskIn
     log.warn(`ppo: action ${p.label} (${parsed.action.name} on ${p.task.name}) left out: ${failureMessage(err)}`);
     return undefined;
   } finally {
-    const containerId = opened?.containerId;
-    const hostQueue = opened?.hostQueue;
-    if (containerId && hostQueue) {
-      await CancellationScope.nonCancellable(() =>
-        proxyActivities<SandboxActivities>({ taskQueue: hostQueue, startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 3 } })
-          .closeWorkspace.executeWithOptions({ summary: 'close workspace' }, [{ containerId }]),
-      );
-    }
+    if (ws) await closeWorkspace(ws);
   }
 }
 
