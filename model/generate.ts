@@ -82,6 +82,19 @@ function logSoftmaxAt(logits: Float32Array, i: number): number {
  * positions start at its first real token, so a row's result does not depend on its batch neighbours.
  */
 export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: string[], options: GenerateOptions = {}): Generation[] {
+  const steps = generateSteps(model, tokenizer, prompts, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * `generate` one decode step at a time: yields the rows so far (tokens, logprobs, stop; `text` is filled in at
+ * the end) after each new token, returns the finished rows. A server streams from it and may stop early with
+ * `return()`, which frees the KV cache.
+ */
+export function* generateSteps(model: Qwen2Model, tokenizer: Tokenizer, prompts: string[], options: GenerateOptions = {}): Generator<readonly Generation[], Generation[]> {
   const opt = GenerateOptions.parse(options);
   const next = rng(opt.seed);
   const B = prompts.length;
@@ -102,69 +115,73 @@ export function generate(model: Qwen2Model, tokenizer: Tokenizer, prompts: strin
   // the prompt goes through `forward` (cache filled), each later token through the decoder's few-op step
   const decoder = opt.useCache ? new Decoder(model) : undefined;
   let stepIds = ids, stepSegs = segs, stepPos = pos;
-  for (let t = 0; t < opt.maxNewTokens && done.some((d) => !d); t++) {
-    let segments: Int32Array[] = [];
-    const [last, ...kv] = tf.tidy(() => {
-      const input = { ids: stepIds, segments: stepSegs, positions: stepPos };
-      let lastLogits: tf.Tensor, next: KVCache | undefined;
-      if (decoder && cache) ({ logits: lastLogits, cache: next } = decoder.step({ ...input, cache }));
-      else if (decoder) ({ logits: lastLogits, cache: next } = prefillByRow(model, input));
-      else {
-        const r = model.forward({ ...input, useCache: opt.useCache });
-        const T = stepIds[0].length;
-        lastLogits = model.logits(r.hidden.slice([0, T - 1, 0], [B, 1, -1])).reshape([B, -1]);
-        next = r.cache;
+  try {
+    for (let t = 0; t < opt.maxNewTokens && done.some((d) => !d); t++) {
+      let segments: Int32Array[] = [];
+      const [last, ...kv] = tf.tidy(() => {
+        const input = { ids: stepIds, segments: stepSegs, positions: stepPos };
+        let lastLogits: tf.Tensor, next: KVCache | undefined;
+        if (decoder && cache) ({ logits: lastLogits, cache: next } = decoder.step({ ...input, cache }));
+        else if (decoder) ({ logits: lastLogits, cache: next } = prefillByRow(model, input));
+        else {
+          const r = model.forward({ ...input, useCache: opt.useCache });
+          const T = stepIds[0].length;
+          lastLogits = model.logits(r.hidden.slice([0, T - 1, 0], [B, 1, -1])).reshape([B, -1]);
+          next = r.cache;
+        }
+        segments = next?.segments ?? [];
+        return [lastLogits, ...(next?.k ?? []), ...(next?.v ?? [])];
+      });
+      const L = model.config.num_hidden_layers;
+      const newCache: KVCache | undefined = kv.length ? { k: kv.slice(0, L), v: kv.slice(L), segments } : undefined;
+      const logits = last.dataSync() as Float32Array;
+      last.dispose();
+      disposeCache(cache);
+      cache = newCache;
+      const V = model.config.vocab_size;
+      const chosen: number[] = [];
+      for (let b = 0; b < B; b++) {
+        if (done[b]) { chosen.push(tokenizer.eosId); continue; }
+        const row = logits.subarray(b * V, (b + 1) * V);
+        if (constrained) {
+          const c = constrained[b].allowed();
+          const allowed = new Float32Array(c.ids.length);
+          for (let i = 0; i < c.ids.length; i++) allowed[i] = row[c.ids[i]];
+          const k = sample(allowed, opt.temperature, opt.topP, next);
+          constrained[b].take(c, k);
+          chosen.push(c.ids[k]);
+          out[b].tokens.push(c.ids[k]);
+          out[b].logprobs.push(logSoftmaxAt(allowed, k));
+          if (constrained[b].done) { done[b] = true; out[b].stop = 'action_input'; }
+          continue;
+        }
+        // padded vocabularies (model rows beyond the tokenizer's, as in Qwen) are never sampled
+        const tok = sample(row.subarray(0, tokenizer.vocabSize), opt.temperature, opt.topP, next);
+        chosen.push(tok);
+        out[b].tokens.push(tok);
+        out[b].logprobs.push(logSoftmaxAt(row, tok));
+        if (tok === tokenizer.eosId && !opt.ignoreEos) { done[b] = true; out[b].stop = 'eos'; out[b].tokens.pop(); out[b].logprobs.pop(); continue; }
+        if (opt.stopAtActionInput) {
+          const text = tokenizer.decode(out[b].tokens);
+          if (actionInputEnd(text) !== undefined) { done[b] = true; out[b].stop = 'action_input'; }
+        }
       }
-      segments = next?.segments ?? [];
-      return [lastLogits, ...(next?.k ?? []), ...(next?.v ?? [])];
-    });
-    const L = model.config.num_hidden_layers;
-    const newCache: KVCache | undefined = kv.length ? { k: kv.slice(0, L), v: kv.slice(L), segments } : undefined;
-    const logits = last.dataSync() as Float32Array;
-    last.dispose();
+      const nextPos = stepPos.map((row, b) => row[row.length - 1] + (stepSegs[b][row.length - 1] === 0 ? 0 : 1));
+      if (opt.useCache) {
+        stepIds = chosen.map((c) => [c]);
+        stepSegs = segs.map(() => [1]);
+        stepPos = nextPos.map((p) => [p]);
+      } else {
+        stepIds = stepIds.map((row, b) => [...row, chosen[b]]);
+        stepSegs = stepSegs.map((row) => [...row, 1]);
+        stepPos = stepPos.map((row, b) => [...row, nextPos[b]]);
+      }
+      yield out;
+    }
+  } finally {
     disposeCache(cache);
-    cache = newCache;
-    const V = model.config.vocab_size;
-    const chosen: number[] = [];
-    for (let b = 0; b < B; b++) {
-      if (done[b]) { chosen.push(tokenizer.eosId); continue; }
-      const row = logits.subarray(b * V, (b + 1) * V);
-      if (constrained) {
-        const c = constrained[b].allowed();
-        const allowed = new Float32Array(c.ids.length);
-        for (let i = 0; i < c.ids.length; i++) allowed[i] = row[c.ids[i]];
-        const k = sample(allowed, opt.temperature, opt.topP, next);
-        constrained[b].take(c, k);
-        chosen.push(c.ids[k]);
-        out[b].tokens.push(c.ids[k]);
-        out[b].logprobs.push(logSoftmaxAt(allowed, k));
-        if (constrained[b].done) { done[b] = true; out[b].stop = 'action_input'; }
-        continue;
-      }
-      // padded vocabularies (model rows beyond the tokenizer's, as in Qwen) are never sampled
-      const tok = sample(row.subarray(0, tokenizer.vocabSize), opt.temperature, opt.topP, next);
-      chosen.push(tok);
-      out[b].tokens.push(tok);
-      out[b].logprobs.push(logSoftmaxAt(row, tok));
-      if (tok === tokenizer.eosId && !opt.ignoreEos) { done[b] = true; out[b].stop = 'eos'; out[b].tokens.pop(); out[b].logprobs.pop(); continue; }
-      if (opt.stopAtActionInput) {
-        const text = tokenizer.decode(out[b].tokens);
-        if (actionInputEnd(text) !== undefined) { done[b] = true; out[b].stop = 'action_input'; }
-      }
-    }
-    const nextPos = stepPos.map((row, b) => row[row.length - 1] + (stepSegs[b][row.length - 1] === 0 ? 0 : 1));
-    if (opt.useCache) {
-      stepIds = chosen.map((c) => [c]);
-      stepSegs = segs.map(() => [1]);
-      stepPos = nextPos.map((p) => [p]);
-    } else {
-      stepIds = stepIds.map((row, b) => [...row, chosen[b]]);
-      stepSegs = stepSegs.map((row) => [...row, 1]);
-      stepPos = stepPos.map((row, b) => [...row, nextPos[b]]);
-    }
+    decoder?.dispose();
   }
-  disposeCache(cache);
-  decoder?.dispose();
   for (const g of out) {
     g.text = tokenizer.decode(g.tokens);
     // a constrained response ends exactly at its JSON's close (the automaton knows where, a thought may mention braces)
