@@ -92,11 +92,12 @@ function stateMasks(tokenizer: Tokenizer, actions: readonly ActionName[]): State
 
 /**
  * One response being decoded under the constraint: which tokens may come next, given the automaton state and the
- * budgets. A token is allowed only if the shortest completion after it still fits in `maxNewTokens` (one byte per
- * token at worst), so a response that fits at the start always closes in time. Budgets never leave a dead end:
- * a thought over budget may only take tokens that end the line (the newline byte is always one), and an Action
- * Input over budget only tokens that bring acceptance strictly closer (the next byte of a shortest completion is
- * always one), so it closes within `dist` tokens.
+ * budgets. A token is allowed only if the shortest completion after it and the end-of-turn token still fit in
+ * `maxNewTokens` (one byte per token at worst), so a response that fits at the start always closes in time.
+ * Budgets never leave a dead end: a thought over budget may only take tokens that end the line (the newline byte
+ * is always one), and an Action Input over budget only tokens that bring acceptance strictly closer (the next byte
+ * of a shortest completion is always one), so it closes within `dist` tokens. Once the object has closed, the
+ * end-of-turn token (the tokenizer's EOS, e.g. `<|im_end|>`) is the only one allowed: the turn ends as SFT taught.
  */
 export class ConstrainedResponse {
   private readonly masks: StateMasks;
@@ -106,29 +107,33 @@ export class ConstrainedResponse {
   private thoughtTokens = 0;
   private inputTokens = 0;
   private generated = 0;
+  private readonly eos: number;
 
   constructor(p: { tokenizer: Tokenizer; options: ConstraintOptions; maxNewTokens: number }) {
     this.opt = ConstraintOptions.parse(p.options);
     this.masks = stateMasks(p.tokenizer, this.opt.actions);
     this.state = this.masks.automaton.start;
     this.maxNewTokens = p.maxNewTokens;
+    this.eos = p.tokenizer.eosId;
   }
 
-  /** True once the Action Input object has closed: nothing more may be generated. */
+  /** True once the Action Input object has closed: only the end-of-turn token may follow. */
   get done(): boolean {
     return this.masks.automaton.accepts(this.state);
   }
 
-  /** The tokens allowed now. */
+  /** The tokens allowed now: after the closed object, the end-of-turn token alone (the turn ends there). */
   allowed(): Candidates {
     const a = this.masks.automaton, s = this.state;
+    if (a.accepts(s)) return { ids: Int32Array.of(this.eos), next: Int32Array.of(s) };
     const closer = () => this.masks.filtered(s, 'closer', (n) => a.dist(n) < a.dist(s));
     let base: Candidates;
     if (a.pc(s) === a.program.thoughtPc && this.thoughtTokens >= this.opt.maxThoughtTokens)
       base = this.masks.filtered(s, 'end-thought', (n) => a.pc(n) !== a.program.thoughtPc);
     else if (a.phase(s) === 'input' && this.inputTokens >= (this.opt.maxInputTokens ?? Infinity)) base = closer();
     else base = this.masks.all(s);
-    let c = this.masks.withinDist(base, this.maxNewTokens - this.generated - 1);
+    // room for this token, the shortest completion after it and the end-of-turn token
+    let c = this.masks.withinDist(base, this.maxNewTokens - this.generated - 2);
     // maxNewTokens below the shortest response: close as fast as possible; it stops at the limit, unfinished
     if (c.ids.length === 0) c = closer();
     if (c.ids.length === 0) throw new Error(`constrained decoding: no token of this vocabulary continues the response (automaton state ${s}); a byte-level vocabulary has every single byte`);

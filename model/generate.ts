@@ -22,8 +22,8 @@ export const GenerateOptions = z.object({
   useCache: z.boolean().default(true),
   /**
    * 'constrained': every response is `Thought: <line>` / `Action: <allowed name>` / `Action Input: <JSON valid
-   * for that action>` (token masks, `constrained-decoding.ts`); it stops when the JSON closes and never emits
-   * end-of-text, so `stopAtActionInput` and `ignoreEos` do not apply. 'free' samples the whole vocabulary.
+   * for that action>` (token masks, `constrained-decoding.ts`), then end-of-turn (stop 'eos'); `stopAtActionInput`
+   * and `ignoreEos` do not apply. 'free' samples the whole vocabulary.
    */
   decoding: Decoding.default('free'),
   constraint: ConstraintOptions.default(ConstraintOptions.parse({})),
@@ -152,7 +152,9 @@ export function* generateSteps(model: Qwen2Model, tokenizer: Tokenizer, prompts:
           chosen.push(c.ids[k]);
           out[b].tokens.push(c.ids[k]);
           out[b].logprobs.push(logSoftmaxAt(allowed, k));
-          if (constrained[b].done) { done[b] = true; out[b].stop = 'action_input'; }
+          // after the closed object the mask holds end-of-turn alone: probability 1, taken without a forward step
+          // and, as free decoding's EOS, not in `tokens` (PPO's chosenTokens adds it); no room left: unterminated
+          if (constrained[b].done) { done[b] = true; out[b].stop = out[b].tokens.length < opt.maxNewTokens ? 'eos' : 'action_input'; }
           continue;
         }
         // padded vocabularies (model rows beyond the tokenizer's, as in Qwen) are never sampled
@@ -243,36 +245,4 @@ export function continuationLogProbs(model: Qwen2Model, pairs: TokenPair[]): num
   const batch = continuationBatch(pairs);
   const lp = tf.tidy(() => tokenLogProbs(model, batch, batch.targets).arraySync() as number[][]);
   return lp.map((row, b) => row.filter((_, i) => batch.weights[b][i] === 1));
-}
-
-/**
- * Per-token log-probs of constrained continuations under the masks they were sampled with, i.e. what `generate`
- * reports for them (the renormalised masked distribution, temperature 1): the constraint is replayed over the
- * tokens, so `constraint` and `maxNewTokens` must be the generation's (budgets shape the masks). PPO's update
- * (`ppo-update.ts`) scores with the unmasked `continuationLogProbs` instead; this is the consistent alternative.
- */
-export function constrainedContinuationLogProbs(p: { model: Qwen2Model; tokenizer: Tokenizer; pairs: TokenPair[]; constraint: ConstraintOptions; maxNewTokens: number }): number[][] {
-  const V = p.model.config.vocab_size;
-  return p.pairs.map((pair) => {
-    const batch = continuationBatch([pair]);
-    const n = pair.continuation.length;
-    // one row at a time: only the continuation positions' logits are materialised ([n, V])
-    const logp = tf.tidy(() => {
-      const { hidden } = p.model.forward(batch);
-      const h = hidden.slice([0, pair.prompt.length - 1, 0], [1, n, -1]);
-      return tf.logSoftmax(p.model.logits(h).reshape([n, V]), -1).dataSync() as Float32Array;
-    });
-    const replay = new ConstrainedResponse({ tokenizer: p.tokenizer, options: p.constraint, maxNewTokens: p.maxNewTokens });
-    return pair.continuation.map((tok, k) => {
-      const row = logp.subarray(k * V, (k + 1) * V);
-      const c = replay.allowed();
-      const at = c.ids.indexOf(tok);
-      if (at < 0) throw new Error(`continuation token ${k} (${tok}) is not one the constraint allows there`);
-      let max = -Infinity, sum = 0;
-      for (const id of c.ids) max = Math.max(max, row[id]);
-      for (const id of c.ids) sum += Math.exp(row[id] - max);
-      replay.take(c, at);
-      return row[tok] - max - Math.log(sum);
-    });
-  });
 }

@@ -3,7 +3,9 @@ import { mean, ppoTargets } from '../core/ppo';
 import type { PpoUpdateHyper, PpoUpdateMetrics } from '../core/ppo-schema';
 import { rng } from './random';
 import { continuationBatch, type Generation, type TokenPair } from './generate';
-import { pickTargets, type TokenBatch } from './lm-loss';
+import type { DecodingMasks } from './decoding-masks';
+import { oneHotFloat } from './layers';
+import type { TokenBatch } from './lm-loss';
 import { AdamW, clipByGlobalNorm } from './optim';
 import type { Qwen2Model } from './qwen2';
 import type { NamedTensor } from './safetensors';
@@ -25,33 +27,41 @@ const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
 })) as (x: tf.Tensor) => tf.Tensor;
 
+/** Flat indices (b·T + t) of the response targets of a continuation batch, row by row, in token order. */
+function responseIndices(batch: TokenBatch): number[] {
+  const T = batch.targets[0].length;
+  return batch.weights.flatMap((w, b) => w.flatMap((x, t) => (x === 1 ? [b * T + t] : [])));
+}
+
 /**
- * Log-probs of the targets, entropies and values [B, T] from one forward pass. The value head reads the hidden
- * states through a stop-gradient: the critic loss trains the value head only, the trunk is the actor's.
+ * Log-probs of the response tokens, their entropies and values, flat [N] in row-major response order, from one
+ * forward pass. Only the response positions go through the output head (the prompt's logits are never needed).
+ * With `masks` the softmax is over the tokens the constraint allowed at each position: the distribution the
+ * rollout sampled from, so old, new and reference log-probs (and the entropy) are all of the acting policy.
+ * The value head reads the hidden states through a stop-gradient: the critic loss trains the value head only.
  */
-function responseTerms(model: Qwen2Model, batch: TokenBatch): { logprobs: tf.Tensor; entropy: tf.Tensor; values: tf.Tensor } {
+function responseTerms(model: Qwen2Model, pairs: TokenPair[], masks?: DecodingMasks): { logprobs: tf.Tensor; entropy: tf.Tensor; values: tf.Tensor } {
+  const batch = continuationBatch(pairs);
   const { hidden } = model.forward(batch);
-  const logp = tf.logSoftmax(model.logits(hidden), -1);
+  const [B, T, H] = hidden.shape as [number, number, number];
+  const at = responseIndices(batch);
+  const h = tf.gather(hidden.reshape([B * T, H]), tf.tensor1d(at, 'int32')).reshape([1, at.length, H]);
+  const V = model.config.vocab_size;
+  let logits = model.logits(h).reshape([at.length, V]);
+  if (masks) logits = logits.add(masks.bias(pairs.map((p) => p.continuation), V));
+  const logp = tf.logSoftmax(logits, -1);
+  const targets = tf.tensor1d(pairs.flatMap((p) => p.continuation), 'int32');
   return {
-    logprobs: pickTargets(logp, batch.targets),
+    logprobs: logp.mul(oneHotFloat(targets, V)).sum(-1),
     entropy: logp.exp().mul(logp).sum(-1).neg(),
-    values: model.values(stopGradient(hidden)),
+    values: model.values(stopGradient(h)).reshape([at.length]),
   };
 }
 
-/** The response tokens' entries of a [B, T] grid (continuationBatch puts token t of row b at weight 1 number t). */
-function responseEntries(grid: number[][], batch: TokenBatch): number[][] {
-  return grid.map((row, b) => row.filter((_, i) => batch.weights[b][i] === 1));
-}
-
-/** Scatters per-response-token numbers back onto the batch grid (0 on prompt and padding). */
-function onGrid(rows: number[][], batch: TokenBatch): tf.Tensor2D {
-  return tf.tensor2d(
-    batch.weights.map((w, b) => {
-      let t = 0;
-      return w.map((x) => (x === 1 ? rows[b][t++] : 0));
-    }),
-  );
+/** Splits flat per-token numbers into one array per pair. */
+function perPair(flat: number[], pairs: TokenPair[]): number[][] {
+  let at = 0;
+  return pairs.map((p) => flat.slice(at, (at += p.continuation.length)));
 }
 
 /** The tokens the policy chose: a generation that stopped at end-of-text chose that token too, and learns from it. */
@@ -59,14 +69,16 @@ export function chosenTokens(g: Generation, eosId: number): number[] {
   return g.stop === 'eos' ? [...g.tokens, eosId] : g.tokens;
 }
 
-/** Per-token log-probs and values of given responses under `model` (no gradient): the old policy's terms. */
-export function scoreResponses(model: Qwen2Model, pairs: TokenPair[]): { logprobs: number[][]; values: number[][] } {
-  const batch = continuationBatch(pairs);
+/**
+ * Per-token log-probs and values of given responses under `model` (no gradient): the old policy's terms, and with
+ * a reference model the KL reference's log-probs. `masks`: how the responses were decoded, when constrained.
+ */
+export function scoreResponses(model: Qwen2Model, pairs: TokenPair[], masks?: DecodingMasks): { logprobs: number[][]; values: number[][] } {
   const [lp, v] = tf.tidy(() => {
-    const r = responseTerms(model, batch);
-    return [r.logprobs.arraySync() as number[][], r.values.arraySync() as number[][]];
+    const r = responseTerms(model, pairs, masks);
+    return [r.logprobs.dataSync() as Float32Array, r.values.dataSync() as Float32Array];
   });
-  return { logprobs: responseEntries(lp, batch), values: responseEntries(v, batch) };
+  return { logprobs: perPair(Array.from(lp), pairs), values: perPair(Array.from(v), pairs) };
 }
 
 /**
@@ -78,7 +90,8 @@ export class PpoTrainer {
   readonly actor: AdamW;
   readonly critic: AdamW;
 
-  constructor(readonly model: Qwen2Model, readonly hyper: PpoUpdateHyper) {
+  /** `masks`: the samples were decoded under constrained decoding, and are scored under the same masks. */
+  constructor(readonly model: Qwen2Model, readonly hyper: PpoUpdateHyper, private readonly masks?: DecodingMasks) {
     const opts = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: hyper.weightDecay };
     this.actor = new AdamW(opts);
     this.critic = new AdamW(opts);
@@ -130,20 +143,20 @@ export class PpoTrainer {
   /** One gradient step on a minibatch; the loss terms are token means (core/ppo.ts gives the same per token). */
   private step(rows: { sample: PpoSample; advantages: number[]; returns: number[] }[]) {
     const h = this.hyper;
-    const batch = continuationBatch(rows.map((r) => r.sample));
+    const pairs = rows.map((r) => r.sample);
     const tokens = rows.reduce((n, r) => n + r.sample.continuation.length, 0);
+    const flat = (f: (r: (typeof rows)[number]) => number[]) => tf.tensor1d(rows.flatMap(f));
     const host = tf.tidy(() => ({
-      mask: tf.tensor2d(batch.weights),
-      oldLp: onGrid(rows.map((r) => r.sample.oldLogprobs), batch),
-      oldV: onGrid(rows.map((r) => r.sample.oldValues), batch),
-      adv: onGrid(rows.map((r) => r.advantages), batch),
-      ret: onGrid(rows.map((r) => r.returns), batch),
+      oldLp: flat((r) => r.sample.oldLogprobs),
+      oldV: flat((r) => r.sample.oldValues),
+      adv: flat((r) => r.advantages),
+      ret: flat((r) => r.returns),
     }));
     const terms: Record<'policyLoss' | 'valueLoss' | 'entropy' | 'approxKl' | 'clipped', tf.Scalar> = {} as never;
-    const tokenMean = (x: tf.Tensor) => x.mul(host.mask).sum().div(tokens) as tf.Scalar;
+    const tokenMean = (x: tf.Tensor) => x.sum().div(tokens) as tf.Scalar;
     const vars = [...this.model.params.values()];
     const { value, grads } = tf.variableGrads(() => {
-      const r = responseTerms(this.model, batch);
+      const r = responseTerms(this.model, pairs, this.masks);
       const logRatio = r.logprobs.sub(host.oldLp);
       const ratio = logRatio.exp();
       const pg = tf.maximum(host.adv.neg().mul(ratio), host.adv.neg().mul(ratio.clipByValue(1 - h.clipEps, 1 + h.clipEps)));

@@ -6,7 +6,9 @@ import { parseResponse } from '../../core/parse-response';
 import { ACTION_FIELDS, responseProgram } from '../../model/action-grammar';
 import { initBackend } from '../../model/backend';
 import { ConstrainedResponse } from '../../model/constrained-decoding';
-import { constrainedContinuationLogProbs, continuationLogProbs, generate } from '../../model/generate';
+import { DecodingMasks, maskReplay } from '../../model/decoding-masks';
+import { continuationLogProbs, generate } from '../../model/generate';
+import { scoreResponses } from '../../model/ppo-update';
 import { Qwen2Model } from '../../model/qwen2';
 import { DEAD, ResponseAutomaton } from '../../model/response-automaton';
 import { tokenTrie } from '../../model/token-trie';
@@ -148,16 +150,16 @@ test('every constrained generation of a random tiny model parses and satisfies i
       fc.option(fc.integer({ min: 1, max: 60 })),
       fc.subarray(ACTION_NAMES as ActionName[], { minLength: 1 }),
       (seed, temperature, tokens, maxThoughtTokens, maxInputTokens, actions) => {
-        // enough for the shortest response of these actions (one byte per token at worst), often just enough
-        const maxNewTokens = Math.max(tokens, new ResponseAutomaton(responseProgram(actions)).dist(automaton.start));
+        // enough for the shortest response of these actions (one byte per token at worst) and end-of-turn, often just enough
+        const maxNewTokens = Math.max(tokens, new ResponseAutomaton(responseProgram(actions)).dist(automaton.start) + 1);
         const gens = generate(model, tok, prompts, { seed, temperature, maxNewTokens, decoding: 'constrained', constraint: { actions, maxThoughtTokens, maxInputTokens: maxInputTokens ?? undefined } });
         for (const g of gens) {
           const parsed = parseResponse(g.text);
           assert.ok(parsed.ok, `${JSON.stringify(g.text)}: ${parsed.ok || parsed.error}`);
           assert.ok(actions.includes(parsed.action.name));
-          assert.equal(g.stop, 'action_input');
+          assert.equal(g.stop, 'eos');
           assert.equal(g.text, tok.decode(g.tokens));
-          assert.ok(g.tokens.length <= maxNewTokens);
+          assert.ok(g.tokens.length + 1 <= maxNewTokens, 'end-of-turn within maxNewTokens');
           assert.equal(g.logprobs.length, g.tokens.length);
           assert.ok(g.logprobs.every((lp) => lp <= 1e-6 && Number.isFinite(lp)));
         }
@@ -176,7 +178,7 @@ test('reported log-probs are those of the masked, renormalised distribution; a t
   const constraint = { maxThoughtTokens: 8, maxInputTokens: 30 };
   const gens = generate(model, tok, prompts, { seed: 3, temperature: 1, maxNewTokens: 150, decoding: 'constrained', constraint });
   const pairs = gens.map((g, i) => ({ prompt: tok.encode(prompts[i]), continuation: g.tokens }));
-  const masked = constrainedContinuationLogProbs({ model, tokenizer: tok, pairs, constraint, maxNewTokens: 150 });
+  const masked = scoreResponses(model, pairs, new DecodingMasks(tok, maskReplay({ maxNewTokens: 150, decoding: 'constrained', constraint })!)).logprobs;
   const unmasked = continuationLogProbs(model, pairs);
   gens.forEach((g, i) => g.logprobs.forEach((lp, k) => {
     assert.ok(Math.abs(lp - masked[i][k]) < 1e-3, `row ${i} token ${k}: generated ${lp}, rescored ${masked[i][k]}`);
