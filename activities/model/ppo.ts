@@ -5,7 +5,8 @@ import { DEFAULT_POLICY_DECODING, type Decoding } from '../../core/episode-schem
 import { PpoUpdateHyper, type PpoUpdateMetrics } from '../../core/ppo-schema';
 import { initBackend } from '../../model/backend';
 import { checkpointFiles, getCheckpoint, modelFromFiles, putCheckpoint } from '../../model/checkpoint';
-import { continuationLogProbs, generate, type TokenPair } from '../../model/generate';
+import { DecodingMasks, MaskReplay, maskReplay } from '../../model/decoding-masks';
+import { generate, type GenerateOptions, type TokenPair } from '../../model/generate';
 import { chosenTokens, PpoTrainer, scoreResponses } from '../../model/ppo-update';
 import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
 import { ArtifactStore } from '../artifact-store';
@@ -19,7 +20,11 @@ const STATE_FILE = 'ppo_state.json';
 /** `iterations`: updates that led to this policy, so the next update knows its iteration (its TensorBoard step). */
 const PpoState = z.object({ step: z.number().int().nonnegative(), iterations: z.number().int().nonnegative().default(0) });
 
-const Rollouts = z.object({ rows: z.array(z.object({ prompt: z.array(z.number().int()), continuation: z.array(z.number().int()) })) });
+const Rollouts = z.object({
+  rows: z.array(z.object({ prompt: z.array(z.number().int()), continuation: z.array(z.number().int()) })),
+  /** How the rows were decoded when constrained: the update scores them under the same masks. */
+  masks: MaskReplay.nullable().default(null),
+});
 
 export interface PpoRolloutInput {
   policy: ArtifactRef;
@@ -44,16 +49,19 @@ export async function ppoRollout(a: PpoRolloutInput): Promise<PpoRolloutResult> 
   await initBackend();
   const { model, tokenizer, renderer } = await policyFor(a.policy);
   const prompts = a.states.flatMap((state) => Array<string>(a.actionsPerState).fill(renderStatePrompt({ model, renderer, state, maxNewTokens: a.maxNewTokens })));
-  const gens = generate(model, tokenizer, prompts, { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding: a.decoding ?? DEFAULT_POLICY_DECODING });
+  const options: GenerateOptions = { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding: a.decoding ?? DEFAULT_POLICY_DECODING };
+  const gens = generate(model, tokenizer, prompts, options);
   const rows = gens.map((g, i) => ({ prompt: tokenizer.encode(prompts[i]), continuation: chosenTokens(g, tokenizer.eosId) }));
-  return { rollouts: await new ArtifactStore().putJson({ rows } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts'), responses: gens.map((g) => g.text) };
+  return { rollouts: await new ArtifactStore().putJson({ rows, masks: maskReplay(options) } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts'), responses: gens.map((g) => g.text) };
 }
 
 /** One rollouts artifact of several, rows in order (episodic PPO generates each step's actions in its own call). */
 export async function ppoJoinRollouts(a: { parts: ArtifactRef[] }): Promise<ArtifactRef> {
   const store = new ArtifactStore();
-  const rows = (await Promise.all(a.parts.map(async (ref) => Rollouts.parse(await store.getJson(ref)).rows))).flat();
-  return store.putJson({ rows } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts');
+  const parts = await Promise.all(a.parts.map(async (ref) => Rollouts.parse(await store.getJson(ref))));
+  const masks = parts[0]?.masks ?? null;
+  if (parts.some((p) => JSON.stringify(p.masks) !== JSON.stringify(masks))) throw new Error('rollouts decoded with different constraints cannot be scored as one batch');
+  return store.putJson({ rows: parts.flatMap((p) => p.rows), masks } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts');
 }
 
 export interface PpoUpdateInput {
@@ -83,22 +91,23 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
   const ctx = Context.current();
   const hyper = PpoUpdateHyper.parse(a.hyper);
   const store = new ArtifactStore();
-  const all = Rollouts.parse(await store.getJson(a.rollouts)).rows;
+  const { rows: all, masks: replay } = Rollouts.parse(await store.getJson(a.rollouts));
   if (all.length !== a.rewards.length) throw new Error(`${all.length} rollouts but ${a.rewards.length} rewards`);
   const kept = all.flatMap((r, i) => (a.rewards[i] === null ? [] : [{ ...r, reward: a.rewards[i]! }]));
   const rows = kept.map(({ prompt, continuation }) => ({ prompt, continuation }));
   const files = await getCheckpoint(store, a.policy);
   const { model, tokenizer } = modelFromFiles(files, `policy ${a.policy.sha256.slice(0, 12)}`);
-  const trainer = new PpoTrainer(model, hyper);
+  const masks = replay ? new DecodingMasks(tokenizer, replay) : undefined;
+  const trainer = new PpoTrainer(model, hyper, masks);
   try {
     const saved = files.get(OPTIMIZER_FILE);
     const state = files.has(STATE_FILE) ? PpoState.parse(JSON.parse(files.get(STATE_FILE)!.toString())) : undefined;
     if (saved) trainer.load(decodeSafetensors(saved, OPTIMIZER_FILE).tensors, PpoState.parse(state ?? null).step);
     const old = inChunks(rows, hyper.minibatchSize, (chunk) => {
-      const scored = scoreResponses(model, chunk);
+      const scored = scoreResponses(model, chunk, masks);
       return scored.logprobs.map((logprobs, i) => ({ logprobs, values: scored.values[i] }));
     });
-    const refLogprobs = await referenceLogProbs(store, a.reference, rows, hyper.minibatchSize);
+    const refLogprobs = await referenceLogProbs({ store, ref: a.reference, rows, chunk: hyper.minibatchSize, masks });
     const samples = kept.map((r, i) => ({ ...r, oldLogprobs: old[i].logprobs, refLogprobs: refLogprobs[i], oldValues: old[i].values }));
     const metrics = await trainer.update(samples, a.seed, async (step) => {
       ctx.heartbeat({ step });
@@ -131,10 +140,11 @@ function logIteration(p: { run: string; iteration: number; rewards: (number | nu
   scalars.flush();
 }
 
-async function referenceLogProbs(store: ArtifactStore, ref: ArtifactRef, rows: TokenPair[], chunk: number): Promise<number[][]> {
-  const { model } = modelFromFiles(await getCheckpoint(store, ref), `reference ${ref.sha256.slice(0, 12)}`);
+/** The KL reference's log-probs, under the rollout's masks when it was constrained (the same distribution as the policy's). */
+async function referenceLogProbs(p: { store: ArtifactStore; ref: ArtifactRef; rows: TokenPair[]; chunk: number; masks?: DecodingMasks }): Promise<number[][]> {
+  const { model } = modelFromFiles(await getCheckpoint(p.store, p.ref), `reference ${p.ref.sha256.slice(0, 12)}`);
   try {
-    return inChunks(rows, chunk, (c) => continuationLogProbs(model, c));
+    return inChunks(p.rows, p.chunk, (c) => scoreResponses(model, c, p.masks).logprobs);
   } finally {
     model.dispose();
   }
