@@ -2,9 +2,13 @@
  * The LLM expert agent end to end: a real Temporal dev server, the orchestrator and sandbox workers and
  * a real Docker workspace, with the chat model replaced by a tiny OpenAI-compatible HTTP server on
  * 127.0.0.1 answering a short scripted sequence. This tests the protocol and the wiring (prompt, retries,
- * invalid replies, token usage in the trajectory), not a model's decisions.
+ * invalid replies, token usage in the trajectory), not a model's decisions. One episode step runs against the
+ * real `mlagent serve` of a tiny random policy instead.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -14,9 +18,11 @@ import { createOrchestratorActivities, type TaskInfo } from '../../activities/or
 import { loadTask } from '../../activities/tasks/registry';
 import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
 import { failureMessage } from '../../core/failure-message';
-import { SYSTEM_PROMPT } from '../../core/prompt';
+import { LlmClient } from '../../activities/llm/client';
+import { SYSTEM_PROMPT, promptMessages, promptState } from '../../core/prompt';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { saveTinyPolicy, startServeCli } from '../serve/tiny-policy';
 import { chatReply, type FakeOpenAiServer, type SeenRequest, startFakeOpenAiServer } from './fake-openai-server';
 
 const TASK = 'co2';
@@ -41,7 +47,13 @@ describe('the LLM expert agent', () => {
   let stack: TestStack;
   let fake: FakeOpenAiServer;
   const saved = { ...process.env };
+  /** MLAGENT_HOME of the served tiny policy; positions enough for the whole agent prompt with its small vocabulary. */
+  const tinyHome = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-served-'));
   before(async () => {
+    process.env.MLAGENT_HOME = tinyHome;
+    await saveTinyPolicy({ name: 'tiny', maxPositions: 8192 });
+    if (saved.MLAGENT_HOME === undefined) delete process.env.MLAGENT_HOME;
+    else process.env.MLAGENT_HOME = saved.MLAGENT_HOME;
     fake = await startFakeOpenAiServer();
     // The workers read the endpoint from the environment when they are created, as in production.
     Object.assign(process.env, { MLAGENT_LLM_BASE_URL: fake.baseUrl, MLAGENT_LLM_MODEL: 'chat-m', MLAGENT_LLM_TIMEOUT_MS: '10000' });
@@ -50,6 +62,7 @@ describe('the LLM expert agent', () => {
   after(async () => {
     await stack?.stop();
     fake?.close();
+    fs.rmSync(tinyHome, { recursive: true, force: true });
     for (const k of ['MLAGENT_LLM_BASE_URL', 'MLAGENT_LLM_MODEL', 'MLAGENT_LLM_TIMEOUT_MS']) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
@@ -102,6 +115,43 @@ describe('the LLM expert agent', () => {
       .map((e) => e.activityTaskStartedEventAttributes!.attempt);
     assert.deepEqual(attempts, [2, 1, 1, 1, 1], 'the 503 was retried by the activity retry policy');
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, await handle.fetchHistory(), handle.workflowId);
+  });
+
+  test('an episode step against `mlagent serve`: the trajectory holds what the served policy answers to the agent prompt', async () => {
+    const served = await startServeCli({ args: ['tiny'], env: { MLAGENT_HOME: tinyHome } });
+    try {
+      const llm = { baseUrl: served.baseUrl, model: served.id, timeoutMs: 60_000 };
+      const taskQueue = `llm-served-${process.pid}`;
+      const worker = await Worker.create({
+        connection: stack.env.nativeConnection,
+        namespace: stack.namespace,
+        taskQueue,
+        workflowsPath: require.resolve('../../workflows'),
+        activities: createOrchestratorActivities({ llm }),
+      });
+      const handle = await stack.env.client.workflow.start('runEpisode', {
+        taskQueue,
+        workflowId: `llm-served-${Date.now()}`,
+        args: [{ task: TASK, agent: { kind: 'llm', temperature: 0.7, maxTokens: 16 }, seedIdeas: [IDEA], seed: 9, limits: { maxSteps: 1 } }],
+      });
+      const summary = await worker.runUntil(handle.result()).catch((err: unknown) => assert.fail(`episode failed: ${failureMessage(err)}`));
+      assert.equal(summary.endReason, 'max_steps');
+      const steps = (await new ArtifactStore().get(summary.trajectory)).toString().trim().split('\n').map((l) => JSON.parse(l) as StepRecord);
+      assert.equal(steps.length, 1);
+      // the same request straight to the server: the agent's messages, its temperature, its seed (episode seed + step)
+      const direct = await new LlmClient(llm).chat({
+        messages: promptMessages(promptState({ researchProblem: loadTask(TASK).researchProblem, seedIdeas: [IDEA], history: [] })),
+        temperature: 0.7,
+        maxTokens: 16,
+        seed: 9,
+      });
+      assert.equal(steps[0]!.response, direct.content);
+      assert.deepEqual(steps[0]!.usage, [direct.usage]);
+      assert.equal(direct.usage.model, 'tiny');
+      assert.ok(direct.usage.completionTokens >= 1 && direct.usage.completionTokens <= 16);
+    } finally {
+      assert.equal(await served.stop(), 0);
+    }
   });
 
   test('without an endpoint an llm episode fails at once, non-retryably, saying what to set', async () => {
