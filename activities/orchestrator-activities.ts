@@ -3,9 +3,9 @@ import { STARTER_SCRIPT, type AgentSpec, type HistoryEntry, type RewardScale, ty
 import type { ArtifactRef } from '../core/artifact-ref';
 import type { LlmConfig, TokenUsage } from '../core/llm-schemas';
 import { ArtifactStore } from './artifact-store';
-import { llmExpertResponse } from './agents/llm-expert';
+import { llmAgentClient, llmExpertResponse } from './agents/llm-expert';
 import { scriptedExpertResponse } from './agents/scripted-expert';
-import { LlmClient, llmConfigFromEnv } from './llm/client';
+import { llmConfigFromEnv } from './llm/client';
 import { TaskBestStore } from './task-best';
 import { loadTaskOrFail } from './tasks/registry';
 
@@ -31,7 +31,6 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore; llm?: L
   const store = p.store ?? new ArtifactStore();
   const best = new TaskBestStore();
   const llmConfig = p.llm === undefined ? llmConfigFromEnv() : (p.llm ?? undefined);
-  const llm = llmConfig?.model ? new LlmClient(llmConfig) : undefined;
   /** m_init as shipped, m_best the better of the shipped and the recorded one, as of now. */
   const rewardScaleOf = (t: ReturnType<typeof loadTaskOrFail>): RewardScale => ({
     mInit: t.m_init,
@@ -69,15 +68,16 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore; llm?: L
       switch (agent.kind) {
         case 'scripted':
           return { response: scriptedExpertResponse({ step, history, seedIdeas, seed, script: a.task.script, higherIsBetter: a.task.higherIsBetter }) };
-        case 'llm':
-          if (!llm) {
+        case 'llm': {
+          const client = llmAgentClient({ agent, worker: llmConfig });
+          if (!client) {
             throw ApplicationFailure.nonRetryable(
-              `agent kind 'llm' needs an OpenAI-compatible chat endpoint: set MLAGENT_LLM_BASE_URL (e.g. http://host:8000/v1) and MLAGENT_LLM_MODEL for the orchestrator worker`,
+              `agent kind 'llm' needs an OpenAI-compatible chat endpoint: set MLAGENT_LLM_BASE_URL (e.g. http://host:8000/v1) and MLAGENT_LLM_MODEL for the orchestrator worker, or give the agent a baseUrl and model`,
               'LlmNotConfigured',
             );
           }
           return llmExpertResponse({
-            client: llm,
+            client,
             researchProblem: a.task.researchProblem,
             seedIdeas,
             history,
@@ -86,6 +86,7 @@ export function createOrchestratorActivities(p: { store?: ArtifactStore; llm?: L
             // Per episode seed and step, so a server that honours seeds can reproduce the episode.
             seed: seed + step,
           });
+        }
         case 'policy':
           throw ApplicationFailure.nonRetryable(`agent kind 'policy' is not served by decideAction (the policy runs on the model worker)`, 'AgentNotServed');
       }

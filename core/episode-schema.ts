@@ -33,8 +33,18 @@ export const AgentSpec = z.discriminatedUnion('kind', [
      */
     decoding: Decoding.default(DEFAULT_POLICY_DECODING),
   }),
-  /** An OpenAI-compatible chat model (MLAGENT_LLM_BASE_URL / MLAGENT_LLM_MODEL) prompted MLAgentBench-style. */
-  z.object({ kind: z.literal('llm'), temperature: z.number().min(0).max(2).default(0.7), maxTokens: z.number().int().positive().optional() }),
+  /**
+   * An OpenAI-compatible chat model prompted MLAgentBench-style: the worker's endpoint (MLAGENT_LLM_BASE_URL /
+   * MLAGENT_LLM_MODEL), another `model` on it, or another keyless endpoint `baseUrl` (e.g. a local server): the
+   * worker's MLAGENT_LLM_API_KEY goes only to its own endpoint, so a workflow input cannot send it elsewhere.
+   */
+  z.object({
+    kind: z.literal('llm'),
+    temperature: z.number().min(0).max(2).default(0.7),
+    maxTokens: z.number().int().positive().optional(),
+    baseUrl: z.url().optional(),
+    model: z.string().min(1).optional(),
+  }).refine((a) => a.baseUrl === undefined || a.model !== undefined, { message: 'an llm agent with its own baseUrl needs a model', path: ['model'] }),
 ]);
 export type AgentSpec = z.infer<typeof AgentSpec>;
 
@@ -46,6 +56,8 @@ export const EpisodeLimits = z.object({
   observationChars: z.number().int().min(200).default(4000),
   /** An action its container's host has not started within this long moves, with the state, to another host. */
   hostLostAfterSec: z.number().int().min(5).default(300),
+  /** A policy decision no model worker has picked up within this long fails the episode (no worker is running). */
+  modelWorkerLostAfterSec: z.number().int().min(1).default(300),
 });
 export type EpisodeLimits = z.infer<typeof EpisodeLimits>;
 
@@ -101,6 +113,8 @@ export const EpisodeSummary = z.object({
   episodeId: z.string(),
   task: z.string(),
   steps: z.number().int(),
+  /** Steps whose response parsed as an action with a schema-valid input (the rest are 'invalid' steps). */
+  validActions: z.number().int(),
   endReason: z.enum(['final_answer', 'max_steps', 'time_limit']),
   initialMetric: z.number().nullable(),
   rewardScale: RewardScale,

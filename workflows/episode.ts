@@ -18,6 +18,7 @@ import { promptState } from '../core/prompt';
 import { MODEL_QUEUE } from '../core/queues';
 import { MLAGENT_STAGE, MLAGENT_TASK } from '../core/search-attributes';
 import { closeWorkspace, openWorkspace, runActionRecovering, type HostTimeouts, type Workspace } from './sandbox-host';
+import { failIfModelWorkerLost } from './model-worker-lost';
 import { scoreAction } from './score-action';
 import { parseWorkflowInput } from './validate-input';
 
@@ -111,6 +112,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     episodeId,
     task: task.name,
     steps: steps.length,
+    validActions: steps.filter((s) => s.kind !== 'invalid').length,
     endReason,
     initialMetric: rewardScale.mInit,
     rewardScale,
@@ -138,7 +140,7 @@ async function runStep(p: {
   const summary = `agent decides step ${step + 1}`;
   const decided =
     input.agent.kind === 'policy'
-      ? await model.policyAct.executeWithOptions({ summary }, [
+      ? await model.policyAct.executeWithOptions({ summary, scheduleToStartTimeout: `${input.limits.modelWorkerLostAfterSec} seconds` }, [
           {
             checkpoint: input.agent.checkpoint,
             state: promptState({ researchProblem: task.researchProblem, seedIdeas: input.seedIdeas, history: p.history }),
@@ -147,7 +149,7 @@ async function runStep(p: {
             decoding: input.agent.decoding,
             seed: input.seed * 1000 + step,
           },
-        ])
+        ]).catch(failIfModelWorkerLost(input.limits.modelWorkerLostAfterSec))
       : await orchestrator.decideAction.executeWithOptions({ startToCloseTimeout: '10 minutes', summary }, [
           { agent: input.agent, task, step, history: p.history, seedIdeas: input.seedIdeas, seed: input.seed },
         ]);

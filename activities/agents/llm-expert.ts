@@ -1,7 +1,8 @@
 import type { HistoryEntry, SeedIdea } from '../../core/episode-schema';
-import type { TokenUsage } from '../../core/llm-schemas';
+import { LlmEnv, type LlmConfig, type TokenUsage } from '../../core/llm-schemas';
 import { promptMessages, promptState } from '../../core/prompt';
-import type { LlmClient } from '../llm/client';
+import { LlmClient } from '../llm/client';
+
 
 /**
  * The LLM expert (MLAgentBench-style): the shared agent messages (system: instructions, tools and answer
@@ -26,4 +27,19 @@ export async function llmExpertResponse(p: {
     seed: p.seed,
   });
   return { response: res.content, usage: res.usage };
+}
+
+/** The environment's default request timeout, for an agent endpoint on a worker that has none configured. */
+const DEFAULT_TIMEOUT_MS = LlmEnv.parse({}).MLAGENT_LLM_TIMEOUT_MS;
+
+/**
+ * The client of an 'llm' agent: the worker's endpoint (or another `model` on it), or the agent's own `baseUrl`,
+ * which gets no API key: the worker's key goes only to the worker's endpoint. Undefined when none is configured.
+ */
+export function llmAgentClient(p: { agent: { baseUrl?: string; model?: string }; worker: LlmConfig | undefined }): LlmClient | undefined {
+  const { agent, worker } = p;
+  const own = agent.baseUrl !== undefined && agent.baseUrl.replace(/\/+$/, '') !== worker?.baseUrl.replace(/\/+$/, '');
+  if (own) return new LlmClient({ baseUrl: agent.baseUrl!, model: agent.model, timeoutMs: worker?.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  const model = agent.model ?? worker?.model;
+  return worker && model ? new LlmClient({ ...worker, model }) : undefined;
 }

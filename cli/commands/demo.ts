@@ -1,4 +1,5 @@
 import { ArtifactStore } from '../../activities/artifact-store';
+import { evaluationText } from '../../core/evaluation-table';
 import { devStatus, logFile } from '../dev-stack';
 import { workflowUiUrl } from '../client';
 import { writeReport } from '../report';
@@ -12,6 +13,7 @@ export async function run(): Promise<number> {
   const out = await runTrain({ input: loadPipelineConfig(presetFile('demo')), name: 'demo' });
   if (!out) return 1;
   const { collect, sft } = out.result;
+  if (!collect || !sft) return 0; // stopped by signal before SFT: runTrain said so
   const store = new ArtifactStore();
   const report = await writeReport({ workflowId: out.workflowId, result: out.result });
   console.log(`
@@ -22,9 +24,7 @@ where to look:
   states pool     ${store.pathOf(collect.statesPool)}  (${collect.counts.states} states)
   SFT dataset     ${store.pathOf(collect.sft)}  (${collect.counts.sftPairs} pairs; ShareGPT: ${store.pathOf(collect.sharegpt)})
   checkpoint      ${store.pathOf(sft.checkpoint)}  (SFT loss ${sft.finalLoss.toFixed(3)})`);
-  for (const [name, a] of Object.entries(out.result.evaluate?.agents ?? {})) {
-    console.log(`  held-out        ${name}: mean relative gain ${(a.meanRelativeGain * 100).toFixed(2)}% (avg@K over the starter)`);
-  }
+  if (out.result.evaluate) console.log(`\nheld-out evaluation (avg@K over completed episodes, Δ_r over the starter):\n${evaluationText(out.result.evaluate)}`);
   console.log('\nstack:');
   for (const s of await devStatus()) console.log(`  ${s.healthy ? 'ok  ' : 'DOWN'} ${s.name.padEnd(13)} ${s.detail}`);
   console.log(`\nlogs: ${logFile('<part>')}\nstop the stack with: npx mlagent dev down`);

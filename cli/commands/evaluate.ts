@@ -2,36 +2,66 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { listTasks } from '../../activities/tasks/registry';
-import { EvaluateInput } from '../../core/evaluation';
+import { EvaluateInput, PIPELINE_AGENTS, type EvaluatedAgent } from '../../core/evaluation';
+import { evaluationText } from '../../core/evaluation-table';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
+import { describeIssues } from '../../core/zod-issues';
+import { loadModelRecord } from '../../model/model-registry';
+import { DEFAULT_BASE_MODEL } from '../../model/sft-params';
 import type { EvaluateResult } from '../../workflows/evaluate';
 import { connectClient, workflowUiUrl } from '../client';
 import { parseFlags } from '../flags';
 import { followWorkflow } from '../follow';
-import { describeIssues } from '../../core/zod-issues';
 
-export const describe = 'held-out evaluation (avg@K, best@K, gain over the starter): evaluate [--checkpoint SHA256] [--k 3] [--tasks a,b]';
+export const describe =
+  'held-out evaluation table (avg@K, best@K, Δ_r, valid actions and submissions, failures): evaluate [--checkpoint SHA256] [--base] [--llm | --llm-model M [--llm-base-url URL]] [--k 3] [--tasks a,b]';
 
 const Flags = z.object({
   checkpoint: z.string().regex(/^[0-9a-f]{64}$/, 'a checkpoint sha256 (printed by `mlagent train`)').optional(),
+  /** the pretrained model with no fine-tuning (`--base-model`, the imported default unless given) */
+  base: z.boolean().default(false),
+  'base-model': z.string().min(1).default(DEFAULT_BASE_MODEL),
+  /** an OpenAI-compatible model: the orchestrator worker's (MLAGENT_LLM_*), another model on it, or another endpoint */
+  llm: z.boolean().default(false),
+  'llm-model': z.string().min(1).optional(),
+  'llm-base-url': z.url().optional(),
   k: z.coerce.number().int().min(1).max(20).default(3),
   tasks: z.string().optional(),
   'max-steps': z.coerce.number().int().min(1).max(100).default(15),
+  /** how long a policy decision may wait for a model worker before its episode fails */
+  'model-wait-sec': z.coerce.number().int().min(1).default(300),
   json: z.boolean().default(false),
 });
 
-/** The scripted expert without ideas is the baseline; the policy joins when a checkpoint is given. */
+/** The checkpoint artifact with its size, or a clear error when it is not in the store. */
+function storedCheckpoint(sha256: string, flag: string) {
+  const store = new ArtifactStore();
+  const ref = { sha256, size: 0, kind: 'checkpoint' };
+  if (!fs.existsSync(store.pathOf(ref))) throw new Error(`${flag}: ${sha256} is not in the artifact store at ${store.root}`);
+  return { ...ref, size: fs.statSync(store.pathOf(ref)).size };
+}
+
+async function agentsOf(flags: z.output<typeof Flags>): Promise<EvaluatedAgent[]> {
+  const agents: EvaluatedAgent[] = [];
+  if (flags.base) {
+    const record = await loadModelRecord(flags['base-model']);
+    if (!record) throw new Error(`--base: model "${flags['base-model']}" is not imported (\`mlagent model list\`; \`make setup\` imports the default)`);
+    agents.push({ name: PIPELINE_AGENTS.base, agent: { kind: 'policy', checkpoint: record.checkpoint } });
+  }
+  if (flags.checkpoint) agents.push({ name: 'policy', agent: { kind: 'policy', checkpoint: storedCheckpoint(flags.checkpoint, '--checkpoint') } });
+  agents.push({ name: PIPELINE_AGENTS.reference, agent: { kind: 'scripted' }, ideas: {} });
+  if (flags.llm || flags['llm-model'] || flags['llm-base-url']) {
+    agents.push({ name: 'llm', agent: { kind: 'llm', model: flags['llm-model'], baseUrl: flags['llm-base-url'] } });
+  }
+  return agents;
+}
+
+/** The scripted expert with diverse ideas is the reference and the starter a row of its own; the other agents join by flag. */
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(Flags, argv);
   const tasks = flags.tasks ? flags.tasks.split(',').map((t) => t.trim()) : listTasks().filter((t) => t.split === 'heldout').map((t) => t.name);
-  const agents: EvaluateInput['agents'] = [{ name: 'scripted', agent: { kind: 'scripted' } }];
-  if (flags.checkpoint) {
-    const store = new ArtifactStore();
-    const ref = { sha256: flags.checkpoint, size: 0, kind: 'checkpoint' };
-    if (!fs.existsSync(store.pathOf(ref))) throw new Error(`--checkpoint: ${flags.checkpoint} is not in the artifact store at ${store.root}`);
-    agents.push({ name: 'policy', agent: { kind: 'policy', checkpoint: { ...ref, size: fs.statSync(store.pathOf(ref)).size } } });
-  }
-  const parsed = EvaluateInput.safeParse({ tasks, agents, k: flags.k, limits: { maxSteps: flags['max-steps'] } });
+  const agents = await agentsOf(flags);
+  const parsed = EvaluateInput.safeParse({ tasks, agents, k: flags.k, limits: { maxSteps: flags['max-steps'], modelWorkerLostAfterSec: flags['model-wait-sec'] } });
   if (!parsed.success) throw new Error(describeIssues(parsed.error));
   const known = new Set(listTasks().map((t) => t.name));
   const unknown = tasks.filter((t) => !known.has(t));
@@ -45,14 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`evaluation ${workflowId} started: ${agents.length} agent(s) × ${tasks.length} task(s) × K=${flags.k}\n  Temporal UI: ${ui}`);
     const result = await followWorkflow<EvaluateResult>({ handle, ui, poll: async () => undefined });
     if (!result) return 1;
-    if (flags.json) console.log(JSON.stringify(result, null, 2));
-    else {
-      console.log(`\n${'agent'.padEnd(10)} ${'task'.padEnd(18)} ${'avg@K'.padEnd(10)} ${'best@K'.padEnd(10)} ${'m_init'.padEnd(10)} gain`);
-      for (const s of result.scores) {
-        console.log(`${s.agent.padEnd(10)} ${s.task.padEnd(18)} ${String(+s.avgAtK.toFixed(5)).padEnd(10)} ${String(+s.bestAtK.toFixed(5)).padEnd(10)} ${String(+s.mInit.toFixed(5)).padEnd(10)} ${(s.relativeGain * 100).toFixed(1)}%`);
-      }
-      for (const [name, a] of Object.entries(result.agents)) console.log(`${name}: mean relative gain ${(a.meanRelativeGain * 100).toFixed(2)}% over ${a.tasks} task(s)`);
-    }
+    console.log(flags.json ? JSON.stringify(result, null, 2) : `\n${evaluationText(result)}`);
     return 0;
   } finally {
     await close();
