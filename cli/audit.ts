@@ -86,7 +86,7 @@ async function episodeRows(p: { client: Client; node: RunNode; parent?: RunNode 
  * the policy's responses, each executed action's observation (matched by its episode id `<run>/<it>/<i>`), the
  * workspace's score after an edit, and the reward each action was trained with (the update's input).
  */
-function ppoRows(node: RunNode): AuditRow[] {
+export function ppoRows(node: RunNode): AuditRow[] {
   const rows: AuditRow[] = [];
   // A chain started by hand from a resume point counts on from there.
   let iteration = ((node.input as { resume?: { iteration: number } }).resume?.iteration ?? 0) - 1;
