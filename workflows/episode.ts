@@ -13,6 +13,7 @@ import type * as modelActivities from '../activities/model';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { EpisodeInput, type EpisodeConfig, type EpisodeSummary, type HistoryEntry, type RewardScale } from '../core/episode-schema';
 import type { TokenUsage } from '../core/llm-schemas';
+import { nextMetric } from '../core/next-metric';
 import { parseResponse } from '../core/parse-response';
 import { promptState } from '../core/prompt';
 import { MODEL_QUEUE } from '../core/queues';
@@ -77,7 +78,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
         const record = await runStep({ input, task, rewardScale, step, history, state, ws, timeouts, usage });
         steps.push(record);
         history.push({ response: record.response, observation: record.observation });
-        state = { snapshot: record.snapshotAfter, metric: nextMetric(record, state.metric) };
+        state = { snapshot: record.snapshotAfter, metric: nextMetric({ actionName: record.action?.name, kind: record.kind, metricAfter: record.metricAfter }, state.metric) };
         progress.step = step + 1;
         progress.steps.push({
           step: record.step,
@@ -208,13 +209,6 @@ async function runStep(p: {
 function tokenUsage(decision: TokenUsage | undefined, action: TokenUsage[] = []): { usage?: TokenUsage[] } {
   const usage = [...(decision ? [decision] : []), ...action];
   return usage.length > 0 ? { usage } : {};
-}
-
-/** m_t moves when the code changed (its evaluation, even a failed one) or when a run was scored. */
-function nextMetric(record: CompactStep, prev: number | null): number | null {
-  const changed = record.action?.name === 'Edit Script' || record.action?.name === 'Edit Script (AI)' || record.action?.name === 'Undo Edit Script';
-  if (changed && record.kind !== 'error') return record.metricAfter;
-  return record.metricAfter ?? prev;
 }
 
 function detailsMarkdown(task: TaskInfo, p: EpisodeProgress): string {
