@@ -37,9 +37,13 @@ export function createPpoActivities(p: { store?: ArtifactStore } = {}) {
       return [...new Set((await readPool(a.statesPool)).map((s) => s.task))].sort();
     },
 
-    /** `count` states of the pool, stratified by task (core/ppo-sampling.ts), with their prompt states. */
-    async ppoSampleStates(a: { statesPool: ArtifactRef; count: number; seed: number }): Promise<PpoStartState[]> {
-      const pool = await readPool(a.statesPool);
+    /**
+     * `count` states of the pool, stratified by task (core/ppo-sampling.ts), with their prompt states; with
+     * `initialOnly`, of its episodes' first states only (where episodic PPO starts).
+     */
+    async ppoSampleStates(a: { statesPool: ArtifactRef; count: number; seed: number; initialOnly?: boolean }): Promise<PpoStartState[]> {
+      const pool = (await readPool(a.statesPool)).filter((s) => !a.initialOnly || s.step === 0);
+      if (pool.length === 0) throw ApplicationFailure.nonRetryable('the states pool has no initial (step 0) states', 'InvalidStatesPool');
       return stratifiedSample({ groups: pool.map((s) => s.task), count: a.count, seed: a.seed }).map((i) => {
         const s = pool[i];
         const state = promptState({ researchProblem: loadTaskOrFail(s.task).researchProblem, seedIdeas: s.seedIdeas, history: s.history });

@@ -15,7 +15,15 @@ export const PpoInput = z
     /** Policy to start from (the SFT checkpoint); it stays the KL reference for the whole run. */
     checkpoint: ArtifactRef,
     iterations: z.number().int().min(1).max(10_000).default(20),
-    /** B: states per iteration, spread evenly over the pool's tasks. */
+    /**
+     * 'stepwise' (ML-Agent): every sampled pool state gets n actions, each executed once. 'episodic', the baseline
+     * it is measured against (`mlagent bench stepwise`): B whole episodes per iteration from the tasks' initial
+     * states (pool states of step 0), each step rewarded, all steps in one update; n does not apply.
+     */
+    mode: z.enum(['stepwise', 'episodic']).default('stepwise'),
+    /** Episodic mode: steps an episode takes unless it gives its Final Answer first (the paper's limit). */
+    maxSteps: z.number().int().min(1).max(50).default(15),
+    /** B: states (episodic: episodes) per iteration, spread evenly over the pool's tasks. */
     statesPerIteration: z.number().int().min(1).max(256).default(4),
     /** n: actions sampled per state (each executed once). */
     actionsPerState: z.number().int().min(1).max(16).default(2),

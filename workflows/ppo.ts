@@ -23,10 +23,12 @@ import { PpoInput, PpoUpdateHyper, type PpoConfig, type PpoIterationMetrics } fr
 import { MODEL_QUEUE } from '../core/queues';
 import { MLAGENT_PPO_ITERATION, MLAGENT_PPO_MEAN_REWARD, MLAGENT_STAGE } from '../core/search-attributes';
 import { closeWorkspace, openWorkspace, runActionRecovering, type Workspace } from './sandbox-host';
+import { rolloutEpisodes } from './ppo-episodes';
 import { scoreAction } from './score-action';
 import { parseWorkflowInput } from './validate-input';
 
 const orchestrator = proxyActivities<OrchestratorActivities & PpoActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5 } });
+const sampling = proxyActivities<typeof modelActivities>({ taskQueue: MODEL_QUEUE, startToCloseTimeout: '1 hour', retry: { maximumAttempts: 5 } });
 
 export interface PpoProgress {
   /** Iterations finished, over all runs of the chain. */
@@ -65,7 +67,6 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
     heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
     retry: { maximumAttempts: 5 },
   });
-  const rollouts = proxyActivities<typeof modelActivities>({ taskQueue: MODEL_QUEUE, startToCloseTimeout: '1 hour', retry: { maximumAttempts: 5 } });
 
   const first = input.resume?.iteration ?? 0;
   const progress: PpoProgress = { iteration: first, iterations: input.iterations, metrics: [], metricsLog: input.resume?.metricsLog, stopRequested: false };
@@ -89,19 +90,10 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
       return continueAsNew<typeof ppo>({ ...input, resume: { iteration: it, policy, rewardScales, metricsLog } });
     }
     const seed = input.seed * 100_003 + it;
-    const states = await orchestrator.ppoSampleStates.executeWithOptions({ summary: `iteration ${it + 1}: sample states` }, [
-      { statesPool: input.statesPool, count: input.statesPerIteration, seed },
-    ]);
-    const rollout = await rollouts.ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
-      { policy, states: states.map((s) => s.promptState), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, seed },
-    ]);
-    const outcomes: (ActionOutcome | undefined)[] = new Array(rollout.responses.length);
-    await forEachBounded(rollout.responses.map((_, i) => i), input.concurrency, async (i) => {
-      const state = states[Math.floor(i / input.actionsPerState)];
-      outcomes[i] = await actOnce({ input, state, task: infos.get(state.task)!, rewardScale: rewardScales[state.task], response: rollout.responses[i], label: `${it}/${i}` });
-    });
+    const batchParams: RolloutParams = { input, infos, rewardScales, policy, seed, iteration: it };
+    const { rollouts, outcomes } = input.mode === 'episodic' ? await rolloutEpisodes(batchParams) : await rolloutStates(batchParams);
     const update = await model.ppoUpdate.executeWithOptions({ summary: `iteration ${it + 1}: PPO update` }, [
-      { policy, reference: input.checkpoint, rollouts: rollout.rollouts, rewards: outcomes.map((o) => o?.reward ?? null), hyper: PpoUpdateHyper.parse(input), seed },
+      { policy, reference: input.checkpoint, rollouts, rewards: outcomes.map((o) => o?.reward ?? null), hyper: PpoUpdateHyper.parse(input), seed },
     ]);
     policy = update.policy;
     const metrics = iterationMetrics({ iteration: it, outcomes, update });
@@ -116,9 +108,42 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
   return { policy, iterations: progress.iteration, metricsLog: await saveMetrics(), rewardScales, stopped: progress.stopRequested };
 }
 
-interface ActionOutcome {
+export interface ActionOutcome {
   kind: StepKind;
   reward: number;
+}
+
+/** What one iteration's rollout needs, in either mode. */
+export interface RolloutParams {
+  input: PpoConfig;
+  infos: Map<string, TaskInfo>;
+  rewardScales: Record<string, RewardScale>;
+  policy: ArtifactRef;
+  seed: number;
+  iteration: number;
+}
+
+/** One iteration's sampled actions (token ids in the store) and their outcomes, row for row; undefined = left out. */
+export interface RolloutBatch {
+  rollouts: ArtifactRef;
+  outcomes: (ActionOutcome | undefined)[];
+}
+
+/** Step-wise rollout: B pool states, n actions from each, every action executed once from its restored state. */
+async function rolloutStates(p: RolloutParams): Promise<RolloutBatch> {
+  const { input, iteration: it } = p;
+  const states = await orchestrator.ppoSampleStates.executeWithOptions({ summary: `iteration ${it + 1}: sample states` }, [
+    { statesPool: input.statesPool, count: input.statesPerIteration, seed: p.seed },
+  ]);
+  const rollout = await sampling.ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
+    { policy: p.policy, states: states.map((s) => s.promptState), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, seed: p.seed },
+  ]);
+  const outcomes: (ActionOutcome | undefined)[] = new Array(rollout.responses.length);
+  await forEachBounded(rollout.responses.map((_, i) => i), input.concurrency, async (i) => {
+    const state = states[Math.floor(i / input.actionsPerState)];
+    outcomes[i] = await actOnce({ input, state, task: p.infos.get(state.task)!, rewardScale: p.rewardScales[state.task], response: rollout.responses[i], label: `${it}/${i}` });
+  });
+  return { rollouts: rollout.rollouts, outcomes };
 }
 
 /**

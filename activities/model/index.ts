@@ -1,4 +1,4 @@
 // Activities of the model worker (task queue mlagent-model).
 export { sftTrain } from './sft';
 export { policyAct } from './policy-act';
-export { ppoRollout, ppoUpdate } from './ppo';
+export { ppoJoinRollouts, ppoRollout, ppoUpdate } from './ppo';

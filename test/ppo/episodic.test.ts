@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { ArtifactStore } from '../../activities/artifact-store';
+import { dockerClient } from '../../activities/sandbox/docker-client';
+import { failureMessage } from '../../core/failure-message';
+import type { PpoIterationMetrics } from '../../core/ppo-schema';
+import { ORCHESTRATOR_QUEUE } from '../../core/queues';
+import type { PpoResult } from '../../workflows/ppo';
+import { startModelWorkerProcess, startTestStack, type TestStack } from '../helpers/stack';
+import { PPO_FIXTURE_TASK as TASK, ppoFixture, type PpoFixture } from './fixture';
+
+const EPISODES = 2;
+const MAX_STEPS = 3;
+
+let stack: TestStack;
+let modelWorker: ChildProcess;
+let fixture: PpoFixture;
+
+before(async () => {
+  fixture = await ppoFixture();
+  stack = await startTestStack();
+  modelWorker = startModelWorkerProcess(stack);
+});
+after(async () => {
+  modelWorker?.kill('SIGKILL');
+  await stack?.stop();
+});
+
+test(`episodic PPO, 2 iterations of ${EPISODES} episodes × ≤ ${MAX_STEPS} steps on a real task (tiny model): one container per episode, every step rewarded, one update over all steps`, { timeout: 900_000 }, async () => {
+  const input = fixture.input({ mode: 'episodic', maxSteps: MAX_STEPS, iterations: 2, continueAsNewEvery: 1, statesPerIteration: EPISODES, minibatchSize: 4 });
+  const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-episodic-${Date.now()}`, args: [input] });
+  const result = (await handle.result().catch((err: unknown) => assert.fail(`ppo failed: ${failureMessage(err)}`))) as PpoResult;
+  assert.equal(result.iterations, 2);
+  assert.notEqual(result.policy.sha256, fixture.checkpoint.sha256, 'the policy was updated');
+
+  const log = (await new ArtifactStore().get(result.metricsLog)).toString().trim().split('\n').map((l) => JSON.parse(l) as PpoIterationMetrics);
+  assert.deepEqual(log.map((m) => m.iteration), [0, 1]);
+  for (const m of log) {
+    const actions = Object.values(m.kinds).reduce((a, b) => a + b, 0) + m.leftOut;
+    // every episode's every step is a row: more than one a episode (only Final Answer ends one early)
+    assert.ok(actions > EPISODES && actions <= EPISODES * MAX_STEPS, `${actions} actions: ${JSON.stringify(m.kinds)}`);
+    assert.ok(m.steps >= 1 && m.tokens > 0 && Number.isFinite(m.valueLoss), JSON.stringify(m));
+  }
+  assert.ok(log.some((m) => (m.kinds.non_edit ?? 0) >= 1), `some List Files ran in a sandbox and earned 0.5: ${JSON.stringify(log.map((m) => m.kinds))}`);
+
+  // the last run (iteration 2): a batched rollout per step, joined for one update; a container per episode, not per action
+  const history = (await handle.fetchHistory()).events ?? [];
+  const count = (name: string) => history.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).length;
+  const rows = Object.values(log[1].kinds).reduce((a, b) => a + b, 0) + log[1].leftOut;
+  assert.ok(count('ppoRollout') >= 2 && count('ppoRollout') <= MAX_STEPS, `${count('ppoRollout')} rollouts`);
+  assert.equal(count('ppoJoinRollouts'), 1);
+  assert.equal(count('ppoUpdate'), 1);
+  assert.ok(count('openWorkspace') <= EPISODES, `${count('openWorkspace')} containers opened for ${EPISODES} episodes`);
+  assert.ok(count('runAction') > count('openWorkspace') && count('runAction') <= rows, `${count('runAction')} actions run, ${rows} rows`);
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, { events: history }, handle.workflowId);
+  const left = await dockerClient().listContainers({ all: true, filters: { label: [`mlagent.task=${TASK}`] } });
+  assert.equal(left.filter((c) => c.Labels['mlagent.episode']?.startsWith(handle.workflowId)).length, 0, 'every episode container was closed');
+});
+
+test('a pool without initial states fails an episodic run, naming why', { timeout: 120_000 }, async () => {
+  const store = new ArtifactStore();
+  const later = (await store.get(fixture.statesPool)).toString().split('\n').filter((l) => l.includes('"step":1')).join('\n') + '\n';
+  const statesPool = await store.put(later, 'states-pool');
+  const handle = await stack.env.client.workflow.start('ppo', {
+    taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-episodic-bad-${Date.now()}`, args: [fixture.input({ statesPool, mode: 'episodic', iterations: 1 })],
+  });
+  const err = await handle.result().then(() => undefined, (e: unknown) => e);
+  assert.match(failureMessage(err), /no initial \(step 0\) states/);
+});
