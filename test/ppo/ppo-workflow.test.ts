@@ -3,67 +3,21 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
-import { renderStatePrompt } from '../../activities/model/policy-act';
 import { dockerClient } from '../../activities/sandbox/docker-client';
-import { Sandbox } from '../../activities/sandbox/sandbox';
-import { prepareTask } from '../../activities/tasks/prepare';
-import { loadTask } from '../../activities/tasks/registry';
-import type { PoolState } from '../../core/collect-schema';
 import { failureMessage } from '../../core/failure-message';
 import type { PpoInput, PpoIterationMetrics } from '../../core/ppo-schema';
-import { promptState } from '../../core/prompt';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
-import { initBackend } from '../../model/backend';
-import { PromptRenderer } from '../../model/chat-prompt';
-import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
-import { continuationBatch } from '../../model/generate';
-import { AdamW } from '../../model/optim';
-import { Qwen2Model } from '../../model/qwen2';
-import { trainStep } from '../../model/sft-trainer';
+import { MLAGENT_PPO_ITERATION, MLAGENT_PPO_MEAN_REWARD } from '../../core/search-attributes';
 import type { PpoProgress, PpoResult } from '../../workflows/ppo';
-import { tinyConfig, tinyTokenizer } from '../model/fixtures';
 import { startModelWorkerProcess, startTestStack, type TestStack } from '../helpers/stack';
-
-const TASK = 'co2';
-const MAX_NEW_TOKENS = 64;
-const ACTION = 'Thought: look\nAction: List Files\nAction Input: {"dir_path": "."}';
+import { PPO_FIXTURE_TASK as TASK, ppoFixture, type PpoFixture } from './fixture';
 
 let stack: TestStack;
 let modelWorker: ChildProcess;
-let statesPool: PpoInput['statesPool'];
-let checkpoint: PpoInput['checkpoint'];
+let fixture: PpoFixture;
 
-/**
- * A real pool of two states (the co2 starter workspace) and a tiny policy taught to answer its prompt with a
- * valid `List Files`, so sampled actions really run in the sandbox (an untrained model writes only invalid ones).
- */
 before(async () => {
-  await initBackend();
-  const store = new ArtifactStore();
-  const sandbox = await Sandbox.create({ workspaceDir: (await prepareTask(TASK)).publicDir, labels: { 'mlagent.test': `ppo-${process.pid}` } });
-  let snapshot;
-  try {
-    snapshot = await store.put(await sandbox.snapshot(), 'workspace-snapshot');
-  } finally {
-    await sandbox.destroy();
-  }
-  const spec = loadTask(TASK);
-  const state: PoolState = { task: TASK, episodeId: 'fixture', step: 0, seedIdeas: [], history: [], snapshot, metric: spec.m_init, expertResponse: ACTION };
-  statesPool = await store.put([0, 1].map((step) => JSON.stringify({ ...state, step }) + '\n').join(''), 'states-pool');
-
-  const tokenizer = tinyTokenizer();
-  // Positions for the whole prompt: its instructions and task are never cut (about 1500 tiny-tokenizer tokens).
-  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize, max_position_embeddings: 2048 }), 3);
-  const prompt = renderStatePrompt({ model, renderer: new PromptRenderer(tokenizer), state: promptState({ ...spec, seedIdeas: [], history: [] }), maxNewTokens: MAX_NEW_TOKENS });
-  const batch = continuationBatch([{ prompt: tokenizer.encode(prompt), continuation: [...tokenizer.encode(ACTION), tokenizer.eosId] }]);
-  const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0 });
-  let loss = Infinity;
-  for (let i = 0; i < 500 && loss > 0.003; i++) loss = trainStep({ model, optimizer, batch, lr: 3e-3, clipNorm: 1 }).loss;
-  assert.ok(loss <= 0.003, `the fixture policy memorised its action (loss ${loss})`);
-  checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
-  optimizer.dispose();
-  model.dispose();
-
+  fixture = await ppoFixture();
   stack = await startTestStack();
   modelWorker = startModelWorkerProcess(stack);
 });
@@ -72,16 +26,14 @@ after(async () => {
   await stack?.stop();
 });
 
-const input = (over: Partial<PpoInput> = {}): PpoInput => ({
-  statesPool, checkpoint, statesPerIteration: 2, actionsPerState: 1, minibatchSize: 2, maxNewTokens: MAX_NEW_TOKENS, lrActor: 1e-4, ...over,
-});
+const input = (over: Partial<PpoInput> = {}): PpoInput => fixture.input(over);
 
 test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the sandbox, the policy is updated, continue-as-new carries refs', { timeout: 600_000 }, async () => {
   const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-${Date.now()}`, args: [input({ iterations: 2, continueAsNewEvery: 1 })] });
   const result = (await handle.result().catch((err: unknown) => assert.fail(`ppo failed: ${failureMessage(err)}`))) as PpoResult;
   assert.equal(result.iterations, 2);
   assert.equal(result.stopped, false);
-  assert.notEqual(result.policy.sha256, checkpoint.sha256, 'the policy was updated');
+  assert.notEqual(result.policy.sha256, fixture.checkpoint.sha256, 'the policy was updated');
   assert.deepEqual(Object.keys(result.rewardScales), [TASK]);
 
   const log = (await new ArtifactStore().get(result.metricsLog)).toString().trim().split('\n').map((l) => JSON.parse(l) as PpoIterationMetrics);
@@ -100,6 +52,9 @@ test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the
   assert.ok(carried, 'the first run continued as new');
   const progress = await handle.query<PpoProgress>('progress');
   assert.equal(progress.iteration, 2);
+  const attributes = (await handle.describe()).typedSearchAttributes;
+  assert.equal(attributes.get(MLAGENT_PPO_ITERATION), 2, 'the iteration search attribute follows the chain');
+  assert.equal(attributes.get(MLAGENT_PPO_MEAN_REWARD), log[1].meanReward, 'the mean-reward search attribute is the last iteration\'s');
   assert.deepEqual(progress.metrics.map((m) => m.iteration), [1]);
   const history = (await handle.fetchHistory()).events ?? [];
   const scheduled = history.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
