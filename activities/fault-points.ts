@@ -5,6 +5,8 @@ import { Context } from '@temporalio/activity';
  * the worker's environment, an activity reaching that point logs `paused at <point>` and stays there,
  * heartbeating its last details, until it is killed or cancelled. The test then kills the worker at a moment it
  * chose, instead of racing a timer against how fast the machine trains. Unset, this is a no-op.
+ * Points: `runAction-call-<n>` (sandbox worker), `sft-step-<n>`, `ppo-update-<n>` (model worker: its n-th PPO update,
+ * after the first gradient step).
  */
 export async function pauseIfRequested(point: string, details?: unknown): Promise<void> {
   const wanted = (process.env.MLAGENT_PAUSE_AT ?? '').split(',').map((s) => s.trim());

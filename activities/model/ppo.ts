@@ -10,6 +10,7 @@ import { generate, type GenerateOptions, type TokenPair } from '../../model/gene
 import { chosenTokens, PpoTrainer, scoreResponses } from '../../model/ppo-update';
 import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
 import { ArtifactStore } from '../artifact-store';
+import { pauseIfRequested } from '../fault-points';
 import type { PromptState } from '../../core/prompt';
 import { policyFor, renderStatePrompt } from './policy-act';
 import { openScalarLog } from './tensorboard';
@@ -19,6 +20,9 @@ const OPTIMIZER_FILE = 'ppo_optimizer.safetensors';
 const STATE_FILE = 'ppo_state.json';
 /** `iterations`: updates that led to this policy, so the next update knows its iteration (its TensorBoard step). */
 const PpoState = z.object({ step: z.number().int().nonnegative(), iterations: z.number().int().nonnegative().default(0) });
+
+/** ppoUpdate calls of this process, so a crash test can freeze its n-th update. */
+let updateCalls = 0;
 
 const Rollouts = z.object({
   rows: z.array(z.object({ prompt: z.array(z.number().int()), continuation: z.array(z.number().int()) })),
@@ -89,6 +93,7 @@ export interface PpoUpdateResult {
 export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
   await initBackend();
   const ctx = Context.current();
+  const call = ++updateCalls;
   const hyper = PpoUpdateHyper.parse(a.hyper);
   const store = new ArtifactStore();
   const { rows: all, masks: replay } = Rollouts.parse(await store.getJson(a.rollouts));
@@ -111,6 +116,8 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
     const samples = kept.map((r, i) => ({ ...r, oldLogprobs: old[i].logprobs, refLogprobs: refLogprobs[i], oldValues: old[i].values }));
     const metrics = await trainer.update(samples, a.seed, async (step) => {
       ctx.heartbeat({ step });
+      // Crash tests freeze the worker mid-update, after its first gradient step (MLAGENT_PAUSE_AT=ppo-update-n).
+      if (step === 1) await pauseIfRequested(`ppo-update-${call}`, { step });
       await new Promise((r) => setImmediate(r));
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
     });
