@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { auditRun, type AuditRow } from '../audit';
-import { connectClient } from '../client';
-import { parseFlags } from '../flags';
+import { runCommand } from '../run-command';
 
 export const describe = 'every agent action of a run: audit RUN [--task T] [--stage collect|evaluate|episode|ppo] [--action NAME] [--excerpt N] [--jsonl]';
 
@@ -29,18 +28,17 @@ function printTable(rows: AuditRow[]): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseFlags(Flags, argv);
-  const [workflowId] = positionals;
-  if (!workflowId) throw new Error('audit needs a run: mlagent audit RUN (a workflow id)');
-  const { client, close } = await connectClient();
-  try {
-    const rows = (await auditRun({ client, workflowId, excerptChars: flags.excerpt })).filter(
-      (r) => (!flags.task || r.task === flags.task) && (!flags.stage || r.stage === flags.stage) && (!flags.action || r.action.toLowerCase() === flags.action.toLowerCase()),
-    );
-    if (flags.jsonl) for (const r of rows) console.log(JSON.stringify(r));
-    else printTable(rows);
-    return 0;
-  } finally {
-    await close();
-  }
+  return runCommand({
+    argv,
+    flags: Flags,
+    usage: 'mlagent audit RUN [--jsonl]',
+    act: async ({ client, workflowId, flags }) => {
+      const rows = (await auditRun({ client, workflowId, excerptChars: flags.excerpt })).filter(
+        (r) => (!flags.task || r.task === flags.task) && (!flags.stage || r.stage === flags.stage) && (!flags.action || r.action.toLowerCase() === flags.action.toLowerCase()),
+      );
+      if (flags.jsonl) for (const r of rows) console.log(JSON.stringify(r));
+      else printTable(rows);
+      return 0;
+    },
+  });
 }

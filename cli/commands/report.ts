@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { connectClient } from '../client';
-import { parseFlags } from '../flags';
+import { runCommand } from '../run-command';
 import { writeReportFiles } from '../report';
 import { fetchRun, reportedRun } from '../run-result';
 
@@ -9,19 +8,18 @@ export const describe = 'the HTML report of a run and each plot as an SVG file: 
 const Flags = z.object({ json: z.boolean().default(false) });
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseFlags(Flags, argv);
-  const [workflowId] = positionals;
-  if (!workflowId) throw new Error('report needs a run: mlagent report RUN (a workflow id)');
-  const { client, close } = await connectClient();
-  try {
-    const info = await fetchRun(client, workflowId);
-    const result = await reportedRun(client, info);
-    if (Object.keys(result).length === 0) throw new Error(`${workflowId} (${info.type}, ${info.status}) has no finished stage to report on yet`);
-    const files = await writeReportFiles({ workflowId, result, namespace: client.options.namespace });
-    if (flags.json) console.log(JSON.stringify({ workflowId, type: info.type, status: info.status, stages: Object.keys(result), ...files }, null, 2));
-    else console.log(`report: ${files.html}\nplots:\n${files.plots.map((f) => `  ${f}`).join('\n')}`);
-    return 0;
-  } finally {
-    await close();
-  }
+  return runCommand({
+    argv,
+    flags: Flags,
+    usage: 'mlagent report RUN [--json]',
+    act: async ({ client, workflowId, flags }) => {
+      const info = await fetchRun(client, workflowId);
+      const result = await reportedRun(client, info);
+      if (Object.keys(result).length === 0) throw new Error(`${workflowId} (${info.type}, ${info.status}) has no finished stage to report on yet`);
+      const files = await writeReportFiles({ workflowId, result, namespace: client.options.namespace });
+      if (flags.json) console.log(JSON.stringify({ workflowId, type: info.type, status: info.status, stages: Object.keys(result), ...files }, null, 2));
+      else console.log(`report: ${files.html}\nplots:\n${files.plots.map((f) => `  ${f}`).join('\n')}`);
+      return 0;
+    },
+  });
 }

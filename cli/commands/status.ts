@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { collectProgressQuery } from '../../workflows/collect';
 import { episodeProgressQuery } from '../../workflows/episode';
 import { ppoProgressQuery } from '../../workflows/ppo';
-import { connectClient, workflowUiUrl } from '../client';
-import { parseFlags } from '../flags';
+import { workflowUiUrl } from '../client';
+import { runCommand } from '../run-command';
 import { fetchRun, resultSummary } from '../run-result';
 
 export const describe = 'where a run stands: status RUN [--json] (a trainPipeline, ppo, sft, collectTrajectories, evaluate or runEpisode workflow id)';
@@ -45,30 +45,29 @@ async function progressLine(client: Client, workflowId: string, type: string): P
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseFlags(Flags, argv);
-  const [workflowId] = positionals;
-  if (!workflowId) throw new Error('status needs a run: mlagent status RUN (a workflow id, e.g. as `mlagent train` printed it)');
-  const { client, close } = await connectClient();
-  try {
-    const info = await fetchRun(client, workflowId);
-    const running = info.status === 'RUNNING';
-    const progress = running ? await progressLine(client, workflowId, info.type).catch(() => undefined) : undefined;
-    const details = running ? await client.workflow.getHandle(workflowId).query<{ currentDetails?: string }>('__temporal_workflow_metadata').then((m) => m.currentDetails || undefined, () => undefined) : undefined;
-    const summary = info.result === undefined ? undefined : resultSummary(info.type, info.result);
-    const ui = workflowUiUrl({ namespace: client.options.namespace, workflowId });
-    if (flags.json) {
-      console.log(JSON.stringify({ workflowId, type: info.type, status: info.status, stage: info.stage, startTime: info.startTime, closeTime: info.closeTime, ui, progress, details, summary, error: info.error }, null, 2));
+  return runCommand({
+    argv,
+    flags: Flags,
+    usage: 'mlagent status RUN [--json]',
+    act: async ({ client, workflowId, flags }) => {
+      const info = await fetchRun(client, workflowId);
+      const running = info.status === 'RUNNING';
+      const progress = running ? await progressLine(client, workflowId, info.type).catch(() => undefined) : undefined;
+      const details = running ? await client.workflow.getHandle(workflowId).query<{ currentDetails?: string }>('__temporal_workflow_metadata').then((m) => m.currentDetails || undefined, () => undefined) : undefined;
+      const summary = info.result === undefined ? undefined : resultSummary(info.type, info.result);
+      const ui = workflowUiUrl({ namespace: client.options.namespace, workflowId });
+      if (flags.json) {
+        console.log(JSON.stringify({ workflowId, type: info.type, status: info.status, stage: info.stage, startTime: info.startTime, closeTime: info.closeTime, ui, progress, details, summary, error: info.error }, null, 2));
+        return 0;
+      }
+      const seconds = ((info.closeTime ?? new Date()).getTime() - info.startTime.getTime()) / 1000;
+      console.log(`${workflowId}: ${info.type} ${info.status}${info.stage ? ` (stage ${info.stage})` : ''}, ${running ? 'running for' : 'took'} ${seconds.toFixed(0)} s`);
+      console.log(`  Temporal UI: ${ui}`);
+      if (progress) console.log(`  progress: ${progress}`);
+      if (details) console.log(details.split('\n').map((l) => `  | ${l}`).join('\n'));
+      for (const line of summary ?? []) console.log(`  ${line}`);
+      if (info.error) console.log(`  error: ${info.error}`);
       return 0;
-    }
-    const seconds = ((info.closeTime ?? new Date()).getTime() - info.startTime.getTime()) / 1000;
-    console.log(`${workflowId}: ${info.type} ${info.status}${info.stage ? ` (stage ${info.stage})` : ''}, ${running ? 'running for' : 'took'} ${seconds.toFixed(0)} s`);
-    console.log(`  Temporal UI: ${ui}`);
-    if (progress) console.log(`  progress: ${progress}`);
-    if (details) console.log(details.split('\n').map((l) => `  | ${l}`).join('\n'));
-    for (const line of summary ?? []) console.log(`  ${line}`);
-    if (info.error) console.log(`  error: ${info.error}`);
-    return 0;
-  } finally {
-    await close();
-  }
+    },
+  });
 }
