@@ -9,6 +9,13 @@ export const DEFAULT_MAX_TOKENS = 512;
 
 export interface CompletionEnd { finishReason: FinishReason; usage: Usage }
 
+/** The client went away mid-generation; nobody is left to answer. */
+export class GenerationAborted extends Error {
+  constructor(readonly tokens: number) {
+    super(`the client closed the connection after ${tokens} generated tokens`);
+  }
+}
+
 /**
  * One chat completion: the messages rendered with the policy's chat template, sampled token by token; yields
  * text as it becomes final and returns why it ended. Text is held back while it could still be the start of
@@ -56,7 +63,7 @@ export async function* chatCompletion(p: { policy: ServedPolicy; request: ChatCo
         sent = safe;
       }
       await nextTurn();
-      if (p.signal.aborted) throw p.signal.reason ?? new Error('aborted');
+      if (p.signal.aborted) throw new GenerationAborted(tokens.length);
     }
   } finally {
     steps.return([]); // frees the KV cache when the loop ends early

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chatCompletion, type CompletionEnd } from './completion';
+import { chatCompletion, GenerationAborted, type CompletionEnd } from './completion';
 import { OneAtATime } from './one-at-a-time';
 import { ApiError, ChatCompletionRequest } from './openai-wire';
 import type { ServedPolicy } from './served-policy';
@@ -28,6 +28,7 @@ export async function startPolicyServer(p: { policy: ServedPolicy; host: string;
     const t0 = Date.now();
     route({ policy: p.policy, queue, req, res })
       .catch((err: unknown) => {
+        if (err instanceof GenerationAborted) return log(`${req.method} ${req.url}: ${err.message}`);
         const api = err instanceof ApiError ? err : new ApiError(500, `internal error: ${(err as Error).message}`, { type: 'server_error' });
         if (api.status >= 500) log(`error: ${(err as Error).stack ?? String(err)}`);
         if (res.headersSent) {
@@ -72,7 +73,7 @@ async function route(p: { policy: ServedPolicy; queue: OneAtATime; req: http.Inc
   if (request.model !== policy.id) throw new ApiError(404, `The model \`${request.model}\` does not exist (this server serves \`${policy.id}\`)`, { param: 'model', code: 'model_not_found' });
 
   const aborted = new AbortController();
-  res.on('close', () => { if (!res.writableFinished) aborted.abort(new Error('the client closed the connection')); });
+  res.on('close', () => { if (!res.writableFinished) aborted.abort(); });
   await p.queue.run(async () => {
     if (aborted.signal.aborted) return;
     const head = { id: `chatcmpl-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: policy.id };

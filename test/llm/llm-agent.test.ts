@@ -18,6 +18,7 @@ import { createOrchestratorActivities, type TaskInfo } from '../../activities/or
 import { loadTask } from '../../activities/tasks/registry';
 import type { EpisodeInput, StepRecord } from '../../core/episode-schema';
 import { failureMessage } from '../../core/failure-message';
+import type { LlmConfig } from '../../core/llm-schemas';
 import { LlmClient } from '../../activities/llm/client';
 import { SYSTEM_PROMPT, promptMessages, promptState } from '../../core/prompt';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
@@ -117,18 +118,22 @@ describe('the LLM expert agent', () => {
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, await handle.fetchHistory(), handle.workflowId);
   });
 
+  /** An orchestrator worker of its own, on its own queue, with its own LLM endpoint (the stack's one has the fake). */
+  const orchestratorWorker = (taskQueue: string, llm: LlmConfig | null) =>
+    Worker.create({
+      connection: stack.env.nativeConnection,
+      namespace: stack.namespace,
+      taskQueue,
+      workflowsPath: require.resolve('../../workflows'),
+      activities: createOrchestratorActivities({ llm }),
+    });
+
   test('an episode step against `mlagent serve`: the trajectory holds what the served policy answers to the agent prompt', async () => {
     const served = await startServeCli({ args: ['tiny'], env: { MLAGENT_HOME: tinyHome } });
     try {
       const llm = { baseUrl: served.baseUrl, model: served.id, timeoutMs: 60_000 };
       const taskQueue = `llm-served-${process.pid}`;
-      const worker = await Worker.create({
-        connection: stack.env.nativeConnection,
-        namespace: stack.namespace,
-        taskQueue,
-        workflowsPath: require.resolve('../../workflows'),
-        activities: createOrchestratorActivities({ llm }),
-      });
+      const worker = await orchestratorWorker(taskQueue, llm);
       const handle = await stack.env.client.workflow.start('runEpisode', {
         taskQueue,
         workflowId: `llm-served-${Date.now()}`,
@@ -155,15 +160,9 @@ describe('the LLM expert agent', () => {
   });
 
   test('without an endpoint an llm episode fails at once, non-retryably, saying what to set', async () => {
-    // An orchestrator worker configured without an LLM, on its own queue (the stack's one has the fake).
+    // an orchestrator worker configured without an LLM
     const taskQueue = `llm-offline-${process.pid}`;
-    const worker = await Worker.create({
-      connection: stack.env.nativeConnection,
-      namespace: stack.namespace,
-      taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
-      activities: createOrchestratorActivities({ llm: null }),
-    });
+    const worker = await orchestratorWorker(taskQueue, null);
     const handle = await stack.env.client.workflow.start('runEpisode', {
       taskQueue,
       workflowId: `llm-offline-${Date.now()}`,

@@ -30,11 +30,12 @@ const MESSAGES = [{ role: 'system' as const, content: 'You are terse.' }, { role
 let files: CheckpointFiles;
 let policy: ServedPolicy;
 let server: PolicyServer;
+const serverLog: string[] = [];
 before(async () => {
   await initBackend();
   ({ files } = await saveTinyPolicy({ name: 'tiny' }));
   policy = await loadServedPolicy(new ArtifactStore(), await resolveCheckpoint(new ArtifactStore(), 'tiny'));
-  server = await startPolicyServer({ policy, host: '127.0.0.1', port: 0 });
+  server = await startPolicyServer({ policy, host: '127.0.0.1', port: 0, log: (l) => serverLog.push(l) });
 });
 after(async () => {
   await server?.close();
@@ -172,6 +173,21 @@ test('one completion at a time: a request sent while another streams is answered
   order.push(text.trimEnd().endsWith('data: [DONE]') ? 'long done' : 'long cut');
   await short;
   assert.deepEqual(order, ['long done', 'short 200']);
+});
+
+test('a client that disconnects mid-stream stops its generation; the next request is served', async () => {
+  const req = { model: 'tiny', messages: MESSAGES, temperature: 1, seed: 2, max_tokens: 200 };
+  const whole = (await (await post(req)).json()) as { choices: { finish_reason: string }[] };
+  assert.equal(whole.choices[0]!.finish_reason, 'length', 'this seed runs the full 200 tokens when nobody leaves');
+  const leave = new AbortController();
+  const res = await fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify({ ...req, stream: true }), signal: leave.signal });
+  await res.body!.getReader().read();
+  leave.abort();
+  const next = await client().chat({ messages: MESSAGES, maxTokens: 2 });
+  assert.ok(next.usage.completionTokens >= 1);
+  const gone = serverLog.map((l) => /client closed the connection after (\d+) generated tokens/.exec(l)).find(Boolean);
+  assert.ok(gone, `the server logged the disconnect:\n${serverLog.join('\n')}`);
+  assert.ok(Number(gone[1]) < 200, `stopped after ${gone[1]} of 200 tokens`);
 });
 
 test('a LoRA checkpoint is served with its adapters merged into the weights', async () => {
