@@ -1,66 +1,171 @@
-import { executeChild, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { PipelineInput } from '../core/pipeline-schema';
-import { MLAGENT_STAGE } from '../core/search-attributes';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import {
+  condition, defineQuery, defineSignal, executeChild, getExternalWorkflowHandle, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { ArtifactRef } from '../core/artifact-ref';
+import { pipelineEvaluationAgents } from '../core/evaluation';
+import { evaluationMarkdown } from '../core/evaluation-table';
+import { needsCollection, PipelineInput, type CollectedRefs } from '../core/pipeline-schema';
+import { MLAGENT_BEST_SCORE, MLAGENT_PIPELINE_STAGE, MLAGENT_PPO_ITERATION, MLAGENT_STAGE } from '../core/search-attributes';
 import type { SftResult } from '../model/sft-params';
 import { collectTrajectories, type CollectResult } from './collect';
-import { ppo, type PpoResult } from './ppo';
+import { ppo, stopPpoSignal, type PpoResult } from './ppo';
 import { evaluate, type EvaluateResult } from './evaluate';
 import { sft } from './sft';
 import { parseWorkflowInput } from './validate-input';
 
 export interface PipelineResult {
-  collect: CollectResult;
-  sft: SftResult;
+  /** Each stage's result when this run ran it (absent when reused through `from`, not needed, or stopped before). */
+  collect?: CollectResult;
+  sft?: SftResult;
   ppo?: PpoResult;
   evaluate?: EvaluateResult;
+  /** What the later stages used: a new run's `from` takes these. */
+  refs: { collect?: CollectedRefs; sftCheckpoint?: ArtifactRef; policy?: ArtifactRef };
+  /** A `stop` signal ended the run before its last stage. */
+  stopped: boolean;
 }
+
+export const PIPELINE_STAGES = ['collect', 'sft', 'ppo', 'evaluate'] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+export interface StageProgress {
+  status: 'pending' | 'running' | 'done' | 'reused' | 'skipped' | 'stopped';
+  /** The stage's child workflow (query its own `progress` for live counts). */
+  workflowId?: string;
+  counters: Record<string, number>;
+}
+export interface PipelineProgress {
+  stage: PipelineStage | 'done';
+  paused: boolean;
+  stopRequested: boolean;
+  stages: Record<PipelineStage, StageProgress>;
+}
+export const pipelineProgressQuery = defineQuery<PipelineProgress>('progress');
+/** Holds the run before its next stage starts (the running one goes on) until `resume`. */
+export const pausePipelineSignal = defineSignal('pause');
+export const resumePipelineSignal = defineSignal('resume');
+/** Ends the run after the stage in progress (a PPO stage after its current iteration); later stages do not start. */
+export const stopPipelineSignal = defineSignal('stop');
 
 /**
  * The training pipeline as one durable run: collection (ideas + expert episodes), exploration-enriched SFT, optionally
  * step-wise PPO from the SFT checkpoint on the collection's states pool (with the collection's reward scales), and
- * optionally a held-out evaluation of the trained policies against the scripted baseline.
+ * optionally a held-out evaluation of the trained policies. `from` reuses an earlier run's states pool or checkpoint
+ * and skips the stages that made them. Child ids derive from the run's id, so a replayed run never redoes a stage.
  */
 export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult> {
   const input = parseWorkflowInput(PipelineInput, raw, 'trainPipeline');
   const id = workflowInfo().workflowId;
+  const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, { status: 'pending', counters: {} }])) as Record<PipelineStage, StageProgress>;
+  const progress: PipelineProgress = { stage: PIPELINE_STAGES[0], paused: false, stopRequested: false, stages };
+  setHandler(pipelineProgressQuery, () => progress);
+  setHandler(pausePipelineSignal, () => void (progress.paused = true));
+  setHandler(resumePipelineSignal, () => void (progress.paused = false));
+  setHandler(stopPipelineSignal, () => {
+    progress.stopRequested = true;
+    if (stages.ppo.status === 'running') void getExternalWorkflowHandle(`${id}/ppo`).signal(stopPpoSignal);
+  });
   upsertSearchAttributes([{ key: MLAGENT_STAGE, value: 'pipeline' }]);
-  setCurrentDetails('stage 1–2: diverse ideas and expert trajectories…');
-  const collected = await executeChild(collectTrajectories, { workflowId: `${id}/collect`, args: [input.collect] });
-  setCurrentDetails(`stage 3: SFT on ${collected.counts.sftPairs} (state → expert action) pairs…`);
-  const trained = await executeChild(sft, { workflowId: `${id}/sft`, args: [{ ...input.sft, dataset: collected.sft }] });
+  // Runs recorded before the per-stage attributes existed replay without them (test/fixtures/histories).
+  const tracked = patched('pipeline-stage-attributes');
+  const show = (updates: SearchAttributeUpdatePair[]) => tracked && upsertSearchAttributes(updates);
+  const attrs = (stage: string) => show([{ key: MLAGENT_PIPELINE_STAGE, value: stage }]);
+
+  /** Runs one stage as a child, after any pause; undefined when a stop came first. */
+  const runStage = async <T>(p: { stage: PipelineStage; details: string; run: (workflowId: string) => Promise<T>; counters: (r: T) => Record<string, number> }): Promise<T | undefined> => {
+    if (progress.paused) {
+      attrs('paused');
+      setCurrentDetails(`paused before ${p.stage}: signal \`resume\` to go on, \`stop\` to end here`);
+      await condition(() => !progress.paused || progress.stopRequested);
+    }
+    if (progress.stopRequested) {
+      stages[p.stage].status = 'stopped';
+      return undefined;
+    }
+    const workflowId = `${id}/${p.stage}`;
+    Object.assign(stages[p.stage], { status: 'running', workflowId });
+    progress.stage = p.stage;
+    attrs(p.stage);
+    setCurrentDetails(p.details);
+    const result = await p.run(workflowId);
+    Object.assign(stages[p.stage], { status: 'done', counters: p.counters(result) });
+    return result;
+  };
+  const skip = (stage: PipelineStage, status: 'reused' | 'skipped') => void (stages[stage].status = status);
+
+  let collected: CollectResult | undefined;
+  let pool = input.from?.collect;
+  if (pool) skip('collect', 'reused');
+  else if (!needsCollection(input)) skip('collect', 'skipped');
+  else {
+    collected = await runStage({
+      stage: 'collect',
+      details: 'stage 1–2: diverse ideas and expert trajectories…',
+      run: (workflowId) => executeChild(collectTrajectories, { workflowId, args: [input.collect!] }),
+      counters: (r) => ({ episodes: r.episodes.length, ok: r.episodes.filter((e) => e.ok).length, states: r.counts.states, sftPairs: r.counts.sftPairs }),
+    });
+    if (collected) {
+      const { trajectories, statesPool, sft: sftSet, sharegpt, counts, rewardScales } = collected;
+      pool = { trajectories, statesPool, sft: sftSet, sharegpt, counts, rewardScales };
+    }
+  }
+
+  let trained: SftResult | undefined;
+  let checkpoint = input.from?.sftCheckpoint;
+  if (checkpoint) skip('sft', 'reused');
+  else if (pool) {
+    const dataset = pool.sft;
+    trained = await runStage({
+      stage: 'sft',
+      details: `stage 3: SFT on ${pool.counts.sftPairs} (state → expert action) pairs…`,
+      run: (workflowId) => executeChild(sft, { workflowId, args: [{ ...input.sft, dataset }] }),
+      counters: (r) => ({ steps: r.steps }),
+    });
+    checkpoint = trained?.checkpoint;
+  }
+
   let tuned: PpoResult | undefined;
-  if (input.ppo) {
-    setCurrentDetails(`stage 4: step-wise PPO on ${collected.counts.states} expert states…`);
-    tuned = await executeChild(ppo, {
-      workflowId: `${id}/ppo`,
-      args: [{ ...input.ppo, statesPool: collected.statesPool, checkpoint: trained.checkpoint, rewardScales: collected.rewardScales }],
+  if (!input.ppo) skip('ppo', 'skipped');
+  else if (pool && checkpoint) {
+    const [ppoInput, statesPool, start, rewardScales] = [input.ppo, pool.statesPool, checkpoint, pool.rewardScales];
+    tuned = await runStage({
+      stage: 'ppo',
+      details: `stage 4: step-wise PPO on ${pool.counts.states} expert states…`,
+      run: (workflowId) => executeChild(ppo, { workflowId, args: [{ ...ppoInput, statesPool, checkpoint: start, rewardScales }] }),
+      counters: (r) => ({ iterations: r.iterations }),
     });
+    if (tuned) show([{ key: MLAGENT_PPO_ITERATION, value: tuned.iterations }]);
   }
+
   let evaluated: EvaluateResult | undefined;
-  if (input.evaluate) {
-    setCurrentDetails(`stage 5: the trained policies against the scripted baseline on ${input.evaluate.tasks.length} held-out task(s)…`);
-    evaluated = await executeChild(evaluate, {
-      workflowId: `${id}/evaluate`,
-      args: [
-        {
-          ...input.evaluate,
-          agents: [
-            { name: 'scripted', agent: { kind: 'scripted' } },
-            { name: 'policy', agent: { kind: 'policy', checkpoint: trained.checkpoint } },
-            ...(tuned ? [{ name: 'policy+ppo', agent: { kind: 'policy' as const, checkpoint: tuned.policy } }] : []),
-          ],
-        },
-      ],
+  if (!input.evaluate) skip('evaluate', 'skipped');
+  else if (checkpoint && !tuned?.stopped) {
+    const { tasks, k, concurrency, limits } = input.evaluate;
+    const base = !trained || trained.base.kind === 'fresh' ? undefined : trained.base.checkpoint;
+    const agents = pipelineEvaluationAgents({ evaluate: input.evaluate, base, sft: checkpoint, ppo: tuned?.policy });
+    evaluated = await runStage({
+      stage: 'evaluate',
+      details: `stage 5: held-out evaluation on ${tasks.length} task(s)…`,
+      run: (workflowId) => executeChild(evaluate, { workflowId, args: [{ tasks, k, concurrency, limits, agents }] }),
+      counters: (r) => ({ rows: r.scores.length }),
     });
+    const gains = Object.values(evaluated?.agents ?? {}).flatMap((a) => a.meanRelativeGain ?? []);
+    if (gains.length) show([{ key: MLAGENT_BEST_SCORE, value: Math.max(...gains) }]);
   }
+
+  const stopped = progress.stopRequested && PIPELINE_STAGES.some((s) => stages[s].status === 'stopped' || (s === 'ppo' && tuned?.stopped));
+  progress.stage = 'done';
+  attrs(stopped ? 'stopped' : 'done');
   setCurrentDetails(
     [
-      `collected ${collected.episodes.filter((e) => e.ok).length}/${collected.episodes.length} episodes, ${collected.counts.states} states`,
-      `SFT: ${trained.steps} steps, final loss ${trained.finalLoss.toFixed(4)}${trained.heldOutLoss ? `, held-out loss ${trained.heldOutLoss.before.toFixed(4)} → ${trained.heldOutLoss.after.toFixed(4)}` : ''}`,
-      `checkpoint \`${trained.checkpoint.sha256}\``,
+      ...(stopped ? ['**stopped** by signal after the stage in progress'] : []),
+      ...(collected ? [`collected ${collected.episodes.filter((e) => e.ok).length}/${collected.episodes.length} episodes, ${collected.counts.states} states`] : []),
+      ...(pool && !collected ? [`reused states pool \`${pool.statesPool.sha256}\` (${pool.counts.states} states)`] : []),
+      ...(trained ? [`SFT: ${trained.steps} steps, final loss ${trained.finalLoss.toFixed(4)}${trained.heldOutLoss ? `, held-out loss ${trained.heldOutLoss.before.toFixed(4)} → ${trained.heldOutLoss.after.toFixed(4)}` : ''}`] : []),
+      ...(checkpoint ? [`${trained ? '' : 'reused '}checkpoint \`${checkpoint.sha256}\``] : []),
       ...(tuned ? [`PPO: ${tuned.iterations} iterations, policy \`${tuned.policy.sha256}\``] : []),
-      ...(evaluated ? Object.entries(evaluated.agents).map(([name, a]) => `${name}: mean relative gain ${(a.meanRelativeGain * 100).toFixed(2)}% on held-out tasks`) : []),
+      ...(evaluated ? [`held-out evaluation:\n\n${evaluationMarkdown(evaluated)}`] : []),
     ].join('\n\n'),
   );
-  return { collect: collected, sft: trained, ppo: tuned, evaluate: evaluated };
+  return { collect: collected, sft: trained, ppo: tuned, evaluate: evaluated, refs: { collect: pool, sftCheckpoint: checkpoint, policy: tuned?.policy }, stopped };
 }

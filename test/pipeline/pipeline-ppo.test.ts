@@ -34,7 +34,7 @@ const INPUT: PipelineInput = {
 test('trainPipeline runs collection → SFT → step-wise PPO as children, PPO from the SFT checkpoint on the collection\'s pool and reward scales', { timeout: 900_000 }, async () => {
   const handle = await stack.env.client.workflow.start('trainPipeline', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-pipeline-ppo-${Date.now()}`, args: [INPUT] });
   const res = (await handle.result().catch((err: unknown) => assert.fail(`pipeline failed: ${failureMessage(err)}`))) as PipelineResult;
-  assert.ok(res.ppo, 'the PPO stage ran');
+  assert.ok(res.ppo && res.collect && res.sft, 'every stage ran');
   assert.equal(res.ppo.iterations, 1);
   assert.deepEqual(res.ppo.rewardScales, res.collect.rewardScales, 'PPO rewards with the scales the collection fixed');
   assert.notEqual(res.ppo.policy.sha256, res.sft.checkpoint.sha256, 'PPO updated the SFT policy');
