@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
  * that would break running workflows (non-determinism) fails here. Record anew with scripts/record-histories.sh.
  */
 const DIR = path.join(__dirname, '../fixtures/histories');
-const EXPECTED = ['runEpisode', 'generateIdeas', 'collectTrajectories', 'sft', 'trainPipeline', 'evaluate'];
+const EXPECTED = ['runEpisode', 'generateIdeas', 'collectTrajectories', 'sft', 'trainPipeline', 'evaluate', 'ppo'];
 
 for (const workflowType of EXPECTED) {
   test(`recorded ${workflowType} history replays deterministically`, async () => {
