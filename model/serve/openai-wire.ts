@@ -16,7 +16,10 @@ const RequestMessage = z.object({
   content: Content,
 });
 
-export const ChatCompletionRequest = z.object({
+/** Clients that serialise every field send null for the ones they leave unset: treated as absent. */
+const withoutNulls = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v);
+
+export const ChatCompletionRequest = z.preprocess(withoutNulls, z.object({
   model: z.string({ message: 'model is required (GET /v1/models lists it)' }).min(1),
   messages: z.array(RequestMessage, { message: 'messages is required: an array of {role, content}' }).min(1, 'messages must not be empty'),
   max_tokens: z.number().int().positive().optional(),
@@ -28,8 +31,8 @@ export const ChatCompletionRequest = z.object({
   seed: z.number().int().optional(),
   n: z.literal(1, 'only n = 1 is served').default(1),
   stream: z.boolean().default(false),
-  stream_options: z.object({ include_usage: z.boolean().default(false) }).nullish(),
-});
+  stream_options: z.object({ include_usage: z.boolean().default(false) }).optional(),
+}));
 export type ChatCompletionRequest = z.output<typeof ChatCompletionRequest>;
 
 /** An OpenAI-style error: `{error: {message, type, param, code}}` with its HTTP status. */

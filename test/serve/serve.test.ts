@@ -94,6 +94,10 @@ test('the project\'s LLM client gets the completion generate() gives for the tem
   assert.equal(r.usage.promptTokens, want.promptTokens);
   assert.ok(r.usage.completionTokens >= 1 && r.usage.completionTokens <= 12);
   assert.equal(r.finishReason, r.usage.completionTokens === 12 ? 'length' : 'stop');
+
+  // fields sent as null (clients that serialise every field) count as absent
+  const nulls = await post({ model: 'tiny', messages: MESSAGES, temperature: 0.8, top_p: 0.9, seed: 42, max_tokens: 12, stop: null, n: null, stream: null, stream_options: null });
+  assert.equal(((await nulls.json()) as typeof body).choices[0]!.message.content, want.text);
 });
 
 test('streaming: SSE chunks add up to the non-streamed answer; finish chunk, usage chunk, [DONE]', async () => {
