@@ -56,7 +56,14 @@ export const stopPipelineSignal = defineSignal('stop');
 export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult> {
   const input = parseWorkflowInput(PipelineInput, raw, 'trainPipeline');
   const id = workflowInfo().workflowId;
-  const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, { status: 'pending', counters: {} }])) as Record<PipelineStage, StageProgress>;
+  // Known from the input: what `from` reuses and what is not asked for (or not needed) never runs.
+  const planned: Record<PipelineStage, StageProgress['status']> = {
+    collect: input.from?.collect ? 'reused' : needsCollection(input) ? 'pending' : 'skipped',
+    sft: input.from?.sftCheckpoint ? 'reused' : 'pending',
+    ppo: input.ppo ? 'pending' : 'skipped',
+    evaluate: input.evaluate ? 'pending' : 'skipped',
+  };
+  const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, { status: planned[s], counters: {} }])) as Record<PipelineStage, StageProgress>;
   const progress: PipelineProgress = { stage: PIPELINE_STAGES[0], paused: false, stopRequested: false, stages };
   setHandler(pipelineProgressQuery, () => progress);
   setHandler(pausePipelineSignal, () => void (progress.paused = true));
@@ -78,10 +85,7 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
       setCurrentDetails(`paused before ${p.stage}: signal \`resume\` to go on, \`stop\` to end here`);
       await condition(() => !progress.paused || progress.stopRequested);
     }
-    if (progress.stopRequested) {
-      stages[p.stage].status = 'stopped';
-      return undefined;
-    }
+    if (progress.stopRequested) return undefined;
     const workflowId = `${id}/${p.stage}`;
     Object.assign(stages[p.stage], { status: 'running', workflowId });
     progress.stage = p.stage;
@@ -91,13 +95,10 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
     Object.assign(stages[p.stage], { status: 'done', counters: p.counters(result) });
     return result;
   };
-  const skip = (stage: PipelineStage, status: 'reused' | 'skipped') => void (stages[stage].status = status);
 
   let collected: CollectResult | undefined;
   let pool = input.from?.collect;
-  if (pool) skip('collect', 'reused');
-  else if (!needsCollection(input)) skip('collect', 'skipped');
-  else {
+  if (planned.collect === 'pending') {
     collected = await runStage({
       stage: 'collect',
       details: 'stage 1–2: diverse ideas and expert trajectories…',
@@ -112,8 +113,7 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
 
   let trained: SftResult | undefined;
   let checkpoint = input.from?.sftCheckpoint;
-  if (checkpoint) skip('sft', 'reused');
-  else if (pool) {
+  if (!checkpoint && pool) {
     const dataset = pool.sft;
     trained = await runStage({
       stage: 'sft',
@@ -125,8 +125,7 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
   }
 
   let tuned: PpoResult | undefined;
-  if (!input.ppo) skip('ppo', 'skipped');
-  else if (pool && checkpoint) {
+  if (input.ppo && pool && checkpoint) {
     const [ppoInput, statesPool, start, rewardScales] = [input.ppo, pool.statesPool, checkpoint, pool.rewardScales];
     tuned = await runStage({
       stage: 'ppo',
@@ -138,8 +137,7 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
   }
 
   let evaluated: EvaluateResult | undefined;
-  if (!input.evaluate) skip('evaluate', 'skipped');
-  else if (checkpoint && !tuned?.stopped) {
+  if (input.evaluate && checkpoint && !tuned?.stopped) {
     const { tasks, k, concurrency, limits } = input.evaluate;
     const base = !trained || trained.base.kind === 'fresh' ? undefined : trained.base.checkpoint;
     const agents = pipelineEvaluationAgents({ evaluate: input.evaluate, base, sft: checkpoint, ppo: tuned?.policy });
@@ -153,7 +151,9 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
     if (gains.length) show([{ key: MLAGENT_BEST_SCORE, value: Math.max(...gains) }]);
   }
 
-  const stopped = progress.stopRequested && PIPELINE_STAGES.some((s) => stages[s].status === 'stopped' || (s === 'ppo' && tuned?.stopped));
+  // Only a stop leaves a planned stage unstarted.
+  for (const s of PIPELINE_STAGES) if (stages[s].status === 'pending') stages[s].status = 'stopped';
+  const stopped = PIPELINE_STAGES.some((s) => stages[s].status === 'stopped') || !!tuned?.stopped;
   progress.stage = 'done';
   attrs(stopped ? 'stopped' : 'done');
   setCurrentDetails(
