@@ -40,7 +40,7 @@ function seconds<T>(f: () => T): [T, number] {
   return [r, Number(process.hrtime.bigint() - t0) / 1e9];
 }
 
-function benchBackend(b: BackendName, tokenizer: Tokenizer, text: string) {
+async function benchBackend(b: BackendName, tokenizer: Tokenizer, text: string) {
   const w = WORK[b];
   // agent prompts (task, history, observations) are long
   const prompt = tokenizer.decode(tokenizer.encode(text).slice(0, w.promptTokens));
@@ -55,8 +55,8 @@ function benchBackend(b: BackendName, tokenizer: Tokenizer, text: string) {
     segments: Array.from({ length: w.batch }, () => Array(w.seq).fill(1)),
     positions: Array.from({ length: w.batch }, () => Array.from({ length: w.seq }, (_, i) => i)),
   };
-  trainStep({ model, optimizer, batch, lr: 1e-4, clipNorm: 1 }); // warm-up (kernel setup)
-  const [, trainS] = seconds(() => { for (let i = 0; i < w.steps; i++) trainStep({ model, optimizer, batch, lr: 1e-4, clipNorm: 1 }); });
+  await trainStep({ model, optimizer, batch, lr: 1e-4, clipNorm: 1 }); // warm-up (kernel setup)
+  const [, trainS] = await secondsAsync(async () => { for (let i = 0; i < w.steps; i++) await trainStep({ model, optimizer, batch, lr: 1e-4, clipNorm: 1 }); });
   const gen = (useCache: boolean) => {
     const [g, s] = seconds(() => generate(model, tokenizer, [prompt], { maxNewTokens: w.genTokens, temperature: 0, stopAtActionInput: false, ignoreEos: true, useCache }));
     return g[0].tokens.length / s;
@@ -135,7 +135,7 @@ async function benchTrainImported(name: string, text: string, w: TrainWork) {
   const t0 = Date.now();
   for (let step = 0; w.seconds ? (Date.now() - t0) / 1000 < w.seconds : step < w.steps + 1; step++) {
     const batch = toBatchRows(Array.from({ length: w.batch }, (_, i) => train[(step * w.batch + i) % train.length]));
-    const [r, s] = seconds(() => trainStep({ model, optimizer, batch, lr: w.lr, clipNorm: 1, microBatchSize: w.micro }));
+    const [r, s] = await secondsAsync(() => trainStep({ model, optimizer, batch, lr: w.lr, clipNorm: 1, microBatchSize: w.micro }));
     steps.push({ loss: r.loss, s, rssMiB: process.memoryUsage().rss / 2 ** 20 });
   }
   const timed = steps.slice(1);
@@ -216,10 +216,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   say(`model bench: default CPU config (${JSON.stringify({ hidden: DEFAULT_CPU_CONFIG.hidden_size, layers: DEFAULT_CPU_CONFIG.num_hidden_layers, heads: DEFAULT_CPU_CONFIG.num_attention_heads, kvHeads: DEFAULT_CPU_CONFIG.num_key_value_heads, vocab: DEFAULT_CPU_CONFIG.vocab_size })}; prompt tokenizer ${tokenizer.vocabSize} tokens), backends: ${backends.join(', ')}, ${os.cpus().length} cores`);
-  const results: Record<string, ReturnType<typeof benchBackend>> = {};
+  const results: Record<string, Awaited<ReturnType<typeof benchBackend>>> = {};
   for (const b of backends) {
     await useBackend(b);
-    results[b] = benchBackend(b, tokenizer, text);
+    results[b] = await benchBackend(b, tokenizer, text);
     const r = results[b];
     say(`  ${b.padEnd(10)} (${r.parameters} params) train ${r.trainTokensPerS.toFixed(0).padStart(6)} tok/s   generate ${r.genTokensPerS.cached.toFixed(1)} tok/s cached, ${r.genTokensPerS.uncached.toFixed(1)} uncached (×${r.kvSpeedup.toFixed(1)} at ${r.workload.genTokens} new tokens after a ${r.workload.promptTokens}-token prompt)`);
   }

@@ -39,8 +39,12 @@ export const SftInput = z.object({
   gradientCheckpointing: z.boolean().optional(),
   /** Train LoRA adapters instead of all weights; the checkpoint then holds the base plus PEFT adapter files. */
   lora: LoraOptions.optional(),
-  /** Heartbeat timeout of the activity: how quickly a dead model worker is noticed. */
-  heartbeatTimeoutSeconds: z.number().int().min(1).default(60),
+  /**
+   * Heartbeat timeout of the activity: how quickly a dead model worker is noticed. The worker beats after every
+   * micro-batch, so this must exceed one micro-batch's forward + backward (about 20 s for 2048 tokens of the
+   * 135M default on 2 idle cores, minutes on a loaded machine).
+   */
+  heartbeatTimeoutSeconds: z.number().int().min(1).default(300),
 });
 export type SftInput = z.output<typeof SftInput>;
 
@@ -48,7 +52,8 @@ export const StepRecord = z.object({ step: z.number().int(), loss: z.number(), l
 export type StepRecord = z.infer<typeof StepRecord>;
 
 /** What a heartbeat carries: progress and the checkpoint a retry resumes from. */
-export const SftHeartbeat = z.object({ step: z.number().int(), loss: z.number(), checkpoint: ArtifactRef.optional() });
+/** `loss` is absent in the beats sent inside the first step of an attempt (no step of it has finished yet). */
+export const SftHeartbeat = z.object({ step: z.number().int(), loss: z.number().optional(), checkpoint: ArtifactRef.optional() });
 export type SftHeartbeat = z.infer<typeof SftHeartbeat>;
 
 /** The model SFT started from, as the run resolved it. */

@@ -32,9 +32,19 @@ function rowsOf(b: TokenBatch, from: number, to: number): TokenBatch {
  * One AdamW step on `batch` over the model's trainable parameters (its adapters when it has some); returns loss
  * and pre-clip gradient norm. With `microBatchSize` the batch goes through forward and backward that many rows
  * at a time, each micro-batch's loss weighted by its share of the response tokens, so the summed gradients are
- * the whole batch's (gradient accumulation: activation memory of one micro-batch).
+ * the whole batch's (gradient accumulation: activation memory of one micro-batch). `afterMicroBatch` is awaited
+ * after each micro-batch: a step of a 135M model on 2 cores takes minutes, longer than an activity heartbeat timeout,
+ * so the SFT activity heartbeats (and yields to the event loop) there, not only between steps.
  */
-export function trainStep(p: { model: Qwen2Model; optimizer: AdamW; batch: TokenBatch; lr: number; clipNorm: number; microBatchSize?: number }): { loss: number; gradNorm: number } {
+export async function trainStep(p: {
+  model: Qwen2Model;
+  optimizer: AdamW;
+  batch: TokenBatch;
+  lr: number;
+  clipNorm: number;
+  microBatchSize?: number;
+  afterMicroBatch?: () => Promise<void>;
+}): Promise<{ loss: number; gradNorm: number }> {
   const params = p.model.trainableParameters();
   const vars = [...params.values()];
   const rows = p.batch.ids.length, micro = Math.min(rows, p.microBatchSize ?? rows);
@@ -55,6 +65,7 @@ export function trainStep(p: { model: Qwen2Model; optimizer: AdamW; batch: Token
       named.set(name, prev ? tf.tidy(() => prev.add(g)) : g);
       if (prev) tf.dispose([prev, g]);
     }
+    await p.afterMicroBatch?.();
   }
   const gradNorm = clipByGlobalNorm(named, p.clipNorm);
   p.optimizer.apply(params, named, p.lr);
@@ -86,13 +97,16 @@ export async function trainLoop(p: {
   startStep: number;
   attempt: number;
   afterStep: (rec: StepRecord) => Promise<void>;
+  afterMicroBatch?: () => Promise<void>;
 }): Promise<void> {
   const total = p.hyper.epochs * stepsPerEpoch(p.rows.length, p.hyper.batchSize);
   for (let step = p.startStep + 1; step <= total; step++) {
     const lr = cosineLr({ step, totalSteps: total, warmupSteps: p.hyper.warmupSteps, peak: p.hyper.lr, minRatio: p.hyper.minLrRatio });
     // adapter dropout masks: fixed by (seed, step) like the batch, so a resumed step is the same step
     if (p.model.adapters) p.model.adapters.dropoutSeed = p.hyper.seed * 100_003 + step;
-    const { loss, gradNorm } = trainStep({ model: p.model, optimizer: p.optimizer, batch: batchForStep(p.rows, p.hyper, step), lr, clipNorm: p.hyper.clipNorm, microBatchSize: p.hyper.microBatchSize });
+    const { loss, gradNorm } = await trainStep({
+      model: p.model, optimizer: p.optimizer, batch: batchForStep(p.rows, p.hyper, step), lr, clipNorm: p.hyper.clipNorm, microBatchSize: p.hyper.microBatchSize, afterMicroBatch: p.afterMicroBatch,
+    });
     if (p.model.adapters) p.model.adapters.dropoutSeed = undefined;
     if (!Number.isFinite(loss)) throw new Error(`SFT diverged at step ${step} (loss ${loss})`);
     await p.afterStep({ step, loss, lr, gradNorm, attempt: p.attempt });

@@ -103,14 +103,21 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
       files.set('trainer_state.json', Buffer.from(JSON.stringify({ step, curve, heldOutBefore: before } satisfies TrainerState)));
       return putCheckpoint(store, files);
     };
+    let lastBeat: SftHeartbeat = { step: startStep, loss: curve.at(-1)?.loss, checkpoint: resumeFrom };
     await trainLoop({
       model, optimizer, rows, startStep, attempt: ctx.info.attempt,
       hyper: input,
+      afterMicroBatch: async () => {
+        ctx.heartbeat(lastBeat);
+        await new Promise((r) => setImmediate(r));
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+      },
       afterStep: async (rec) => {
         curve.push(rec);
         scalars?.scalars(rec.step, { 'sft/loss': rec.loss, 'sft/lr': rec.lr, 'sft/grad_norm': rec.gradNorm });
         if (rec.step % input.checkpointEvery === 0 && rec.step < total) lastCheckpoint = await saveTrainingCheckpoint(rec.step);
         const beat: SftHeartbeat = { step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint };
+        lastBeat = beat;
         ctx.heartbeat(beat);
         log(`step ${rec.step}/${total} loss ${rec.loss.toFixed(4)} lr ${rec.lr.toExponential(2)}`);
         await pauseIfRequested(`sft-step-${rec.step}`, beat);

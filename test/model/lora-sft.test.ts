@@ -35,7 +35,7 @@ test('a few LoRA SFT steps on the pretrained 135M model lower the loss on real r
   const heldBefore = evalLoss(model, held, 2);
   const losses: number[] = [];
   const t0 = Date.now();
-  for (let step = 0; step < 6; step++) losses.push(trainStep({ model, optimizer, batch: toBatch(train), lr: 2e-3, clipNorm: 1, microBatchSize: 1 }).loss);
+  for (let step = 0; step < 6; step++) losses.push((await trainStep({ model, optimizer, batch: toBatch(train), lr: 2e-3, clipNorm: 1, microBatchSize: 1 })).loss);
   const heldAfter = evalLoss(model, held, 2);
   console.log(`LoRA SFT ${MODEL}: ${adapters.namedVariables().size} adapter tensors; train loss ${losses.map((l) => l.toFixed(3)).join(' → ')}; held-out ${heldBefore.toFixed(3)} → ${heldAfter.toFixed(3)}; ${((Date.now() - t0) / 6000).toFixed(1)} s/step (2 × 256 tokens)`);
   const base = new Map([...model.params].slice(0, 3).map(([n, v]) => [n, v.dataSync().slice(0, 8)]));

@@ -70,31 +70,41 @@ test('checkpointed LoRA gradients equal stored-activation ones, and only adapter
   adapters.dispose();
 });
 
-test('micro-batches with gradient accumulation take the same step as the whole batch', { timeout: 60_000 }, () => {
-  const run = (microBatchSize?: number) => {
+test('micro-batches with gradient accumulation take the same step as the whole batch', { timeout: 60_000 }, async () => {
+  const run = async (microBatchSize?: number) => {
     const model = Qwen2Model.init(tinyConfig(), 5);
     model.gradientCheckpointing = true;
     const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
-    const r = trainStep({ model, optimizer, batch, lr: 1e-3, clipNorm: 0.5, microBatchSize });
+    const r = await trainStep({ model, optimizer, batch, lr: 1e-3, clipNorm: 0.5, microBatchSize });
     const after = new Map([...model.params].map(([n, v]) => [n, v.dataSync() as Float32Array]));
     model.dispose();
     optimizer.dispose();
     return { ...r, after };
   };
-  const whole = run(), micro = run(1);
+  const whole = await run(), micro = await run(1);
   assert.ok(Math.abs(whole.loss - micro.loss) < 1e-5, `loss ${whole.loss} vs ${micro.loss}`);
   assert.ok(Math.abs(whole.gradNorm - micro.gradNorm) < 1e-5 * whole.gradNorm, `grad norm ${whole.gradNorm} vs ${micro.gradNorm}`);
   assertClose(whole.after, micro.after, 1e-6, 'weights after one step');
 });
 
-test('no tensors leak across checkpointed training steps', { timeout: 60_000 }, () => {
+test('no tensors leak across checkpointed training steps', { timeout: 60_000 }, async () => {
   const model = Qwen2Model.init(tinyConfig(), 6);
   model.gradientCheckpointing = true;
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
-  trainStep({ model, optimizer, batch, lr: 1e-3, clipNorm: 1, microBatchSize: 2 });
+  await trainStep({ model, optimizer, batch, lr: 1e-3, clipNorm: 1, microBatchSize: 2 });
   const n = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) trainStep({ model, optimizer, batch, lr: 1e-3, clipNorm: 1, microBatchSize: 2 });
+  for (let i = 0; i < 3; i++) await trainStep({ model, optimizer, batch, lr: 1e-3, clipNorm: 1, microBatchSize: 2 });
   assert.equal(tf.memory().numTensors, n);
+  model.dispose();
+  optimizer.dispose();
+});
+
+test('a training step awaits its afterMicroBatch hook once per micro-batch (the SFT activity heartbeats there)', { timeout: 60_000 }, async () => {
+  const model = Qwen2Model.init(tinyConfig(), 7);
+  const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
+  let calls = 0;
+  await trainStep({ model, optimizer, batch, lr: 1e-3, clipNorm: 1, microBatchSize: 1, afterMicroBatch: async () => { calls++; } });
+  assert.equal(calls, batch.ids.length);
   model.dispose();
   optimizer.dispose();
 });

@@ -54,7 +54,7 @@ export async function ppoFixture(): Promise<PpoFixture> {
   const batch = continuationBatch([{ prompt: tokenizer.encode(prompt), continuation: [...tokenizer.encode(ACTION), tokenizer.eosId] }]);
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0 });
   let loss = Infinity;
-  for (let i = 0; i < 500 && loss > 0.003; i++) loss = trainStep({ model, optimizer, batch, lr: 3e-3, clipNorm: 1 }).loss;
+  for (let i = 0; i < 500 && loss > 0.003; i++) loss = (await trainStep({ model, optimizer, batch, lr: 3e-3, clipNorm: 1 })).loss;
   assert.ok(loss <= 0.003, `the fixture policy memorised its action (loss ${loss})`);
   const checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
   optimizer.dispose();
