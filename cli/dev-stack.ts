@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { mlagentHome } from '../core/home';
+import { lastBackendLine } from '../model/backend-log';
 import { MODEL_QUEUE, ORCHESTRATOR_QUEUE, SANDBOX_QUEUE } from '../core/queues';
 import { temporalSettings } from '../temporal-config/connection';
 import { DEV_SERVER, devServerArgs } from '../temporal-config/dev-server';
@@ -145,12 +146,20 @@ export async function devStatus(): Promise<PartStatus[]> {
         continue;
       }
       const polling = connection && pid ? await queueHasPollers(connection, settings.namespace, part.queue!).catch(() => false) : false;
-      out.push({ name: part.name, pid, healthy: polling, detail: pid ? (polling ? `polling ${part.queue}` : `running, not polling ${part.queue} yet`) : 'stopped' });
+      const detail = pid ? (polling ? `polling ${part.queue}` : `running, not polling ${part.queue} yet`) : 'stopped';
+      out.push({ name: part.name, pid, healthy: polling, detail: pid && part.name === 'model' ? `${detail}${modelDevice()}` : detail });
     }
     return out;
   } finally {
     await connection?.close();
   }
+}
+
+/** The model worker's backend and device, from its log since its start (`initBackend` logs them). */
+function modelDevice(): string {
+  const log = logFile('model');
+  const line = fs.existsSync(log) ? lastBackendLine(fs.readFileSync(log, 'utf8')) : undefined;
+  return line ? `; tfjs ${line}` : '';
 }
 
 /** Stops what `devUp` started (SIGTERM, then SIGKILL after 10 s); the SQLite history stays. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendLine } from './backend-log';
 
 /** Backends best first; `MLAGENT_TF_BACKEND` forces one. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -6,17 +7,29 @@ export type BackendName = (typeof BACKENDS)[number];
 
 const registered = new Map<BackendName, string | undefined>();
 
+/**
+ * The native backend's module: tfjs-node-gpu on every host (one build, `scripts/setup.d/50-tfjs.sh`), which uses a
+ * GPU when TensorFlow finds one and the CPU otherwise. Loading it registers the `tensorflow` backend.
+ */
+export function nativeTf(): typeof import('@tensorflow/tfjs-node-gpu') {
+  return require('@tensorflow/tfjs-node-gpu');
+}
+
+/** Where the active backend computes: 'GPU' only for the native backend on a device TensorFlow found. */
+export function activeDevice(): 'GPU' | 'CPU' {
+  return activeBackend() === 'tensorflow' && (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice ? 'GPU' : 'CPU';
+}
+
 /** Registers a backend's implementation; returns why it is unavailable, or undefined when it is usable. */
 function register(name: BackendName): string | undefined {
   if (registered.has(name)) return registered.get(name);
   let why: string | undefined;
   try {
-    // GPU hosts build tfjs-node-gpu instead (MLAGENT_GPU=1 make setup)
-    if (name === 'tensorflow') require(process.env.MLAGENT_GPU === '1' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+    if (name === 'tensorflow') nativeTf();
     if (name === 'wasm') require('@tensorflow/tfjs-backend-wasm');
   } catch (err) {
     why = name === 'tensorflow'
-      ? `tfjs-node addon not built (run \`make setup\`, which links it against the PyPI TensorFlow wheel): ${(err as Error).message.split('\n')[0]}`
+      ? `tfjs-node-gpu addon not built (run \`make setup\`, which links it against the PyPI TensorFlow wheel): ${(err as Error).message.split('\n')[0]}`
       : (err as Error).message;
   }
   registered.set(name, why);
@@ -63,7 +76,7 @@ export function initBackend(log: (msg: string) => void = (m) => console.log(m)):
       name = found;
     }
     await useBackend(name);
-    log(`[model] tfjs backend: ${name}`);
+    log(backendLine(name, activeDevice()));
     return name;
   })();
   return chosen;

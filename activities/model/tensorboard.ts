@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { mlagentHome } from '../../core/home';
-import { activeBackend } from '../../model/backend';
+import { activeBackend, nativeTf } from '../../model/backend';
 
 /** Scalars of one training run, written as TensorBoard event files by tfjs-node's own summary writer. */
 export interface ScalarLog {
@@ -28,9 +28,7 @@ export function openScalarLog(p: { run: string; stage: string; log: (m: string) 
     p.log(`no TensorBoard events for ${p.stage}: backend ${activeBackend()} has no summary writer (tfjs-node has)`);
     return undefined;
   }
-  // The module activeBackend() found: tfjs-node, or tfjs-node-gpu on GPU hosts.
-  const tfn = require(process.env.MLAGENT_GPU === '1' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node') as typeof import('@tensorflow/tfjs-node');
-  const writer = tfn.node.summaryFileWriter(logdir);
+  const writer = nativeTf().node.summaryFileWriter(logdir);
   p.log(`TensorBoard events: ${logdir}`);
   return {
     logdir,

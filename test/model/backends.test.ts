@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { availableBackends, initBackend, useBackend } from '../../model/backend';
+import fs from 'node:fs';
+import { activeDevice, availableBackends, initBackend, nativeTf, useBackend } from '../../model/backend';
+import { backendLine, lastBackendLine } from '../../model/backend-log';
 import { lmLoss } from '../../model/lm-loss';
 import { Qwen2Model } from '../../model/qwen2';
 import { tinyConfig } from './fixtures';
@@ -46,4 +48,16 @@ test('every available backend computes the same loss and gradients (relative err
     }
     console.log(`${b}: loss ${r.loss.toFixed(6)} (rel err ${lossErr.toExponential(1)}), worst gradient rel err ${worst.toExponential(1)}`);
   }
+});
+
+test('the native backend is tfjs-node-gpu; the line naming backend and device is what `dev status` reads back', async () => {
+  const lines: string[] = [];
+  assert.equal(nativeTf().version.tfjs, tf.version.tfjs, 'tfjs-node-gpu matches @tensorflow/tfjs');
+  await useBackend('tensorflow');
+  const device = activeDevice();
+  // a GPU-less host (CI) computes on the CPU with the same build; a GPU host must report the GPU
+  assert.equal(device, fs.existsSync('/proc/driver/nvidia/gpus') && fs.readdirSync('/proc/driver/nvidia/gpus').length > 0 ? 'GPU' : 'CPU');
+  lines.push('other output', backendLine('wasm', 'CPU'), backendLine('tensorflow', device), 'later output');
+  assert.equal(lastBackendLine(lines.join('\n')), `tensorflow on ${device}`);
+  assert.equal(lastBackendLine('no such line'), undefined);
 });
