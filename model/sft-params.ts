@@ -21,6 +21,8 @@ export const SftInput = z.object({
   /** A fresh random model: its BPE vocabulary, trained on the dataset text (4096 when only `modelConfig` is given). */
   tokenizerVocabSize: z.number().int().min(300).optional(),
   epochs: z.number().int().positive().default(2),
+  /** Stop after this many optimizer steps even if the epochs are not done (a CPU time budget, like HF's max_steps). */
+  maxSteps: z.number().int().positive().optional(),
   batchSize: z.number().int().positive().default(8),
   /** Tokens per packed row: a prompt (its history shortened to fit) plus the action; fits SmolLM2 on CPU. */
   seqLen: z.number().int().min(8).default(2048),

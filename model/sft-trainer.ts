@@ -5,7 +5,13 @@ import { Qwen2Model } from './qwen2';
 import { PackedRow, epochOrder, toBatch } from './sft-data';
 import { SftInput, StepRecord } from './sft-params';
 
-export type SftHyper = Pick<SftInput, 'epochs' | 'batchSize' | 'lr' | 'warmupSteps' | 'minLrRatio' | 'clipNorm' | 'seed' | 'microBatchSize'>;
+export type SftHyper = Pick<SftInput, 'epochs' | 'maxSteps' | 'batchSize' | 'lr' | 'warmupSteps' | 'minLrRatio' | 'clipNorm' | 'seed' | 'microBatchSize'>;
+
+/** Optimizer steps of a run: `epochs` passes over the rows, capped by `maxSteps` (the learning-rate schedule spans them). */
+export function totalSteps(rows: number, hyper: Pick<SftHyper, 'epochs' | 'maxSteps' | 'batchSize'>): number {
+  const steps = hyper.epochs * stepsPerEpoch(rows, hyper.batchSize);
+  return hyper.maxSteps ? Math.min(steps, hyper.maxSteps) : steps;
+}
 
 export function stepsPerEpoch(rows: number, batchSize: number): number {
   return Math.ceil(rows / batchSize);
@@ -99,7 +105,7 @@ export async function trainLoop(p: {
   afterStep: (rec: StepRecord) => Promise<void>;
   afterMicroBatch?: () => Promise<void>;
 }): Promise<void> {
-  const total = p.hyper.epochs * stepsPerEpoch(p.rows.length, p.hyper.batchSize);
+  const total = totalSteps(p.rows.length, p.hyper);
   for (let step = p.startStep + 1; step <= total; step++) {
     const lr = cosineLr({ step, totalSteps: total, warmupSteps: p.hyper.warmupSteps, peak: p.hyper.lr, minRatio: p.hyper.minLrRatio });
     // adapter dropout masks: fixed by (seed, step) like the batch, so a resumed step is the same step

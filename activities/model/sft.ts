@@ -11,7 +11,7 @@ import { PromptBudgetError } from '../../core/prompt-budget';
 import { PromptRenderer } from '../../model/chat-prompt';
 import { epochOrder, exampleTexts, packExamples, parseSftJsonl, tokenizeExample } from '../../model/sft-data';
 import { SftHeartbeat, SftInput, SftResult, StepRecord } from '../../model/sft-params';
-import { evalLoss, stepsPerEpoch, trainLoop } from '../../model/sft-trainer';
+import { evalLoss, totalSteps, trainLoop } from '../../model/sft-trainer';
 import { pauseIfRequested } from '../fault-points';
 import { loadOrInitPolicy, resolveSftBase } from './policy-files';
 import { openScalarLog } from './tensorboard';
@@ -91,7 +91,7 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     };
     const rows = pack(train, 'training');
     const heldRows = nHeld ? pack(heldOut, 'held-out') : [];
-    const total = input.epochs * stepsPerEpoch(rows.length, input.batchSize);
+    const total = totalSteps(rows.length, input);
     log(`${train.length} examples in ${rows.length} packed rows of ${maxLen}; ${total} steps, ${model.parameterCount()} parameters; base ${base.kind === 'model' ? base.name : base.kind}, ${renderer.template ? 'its chat template' : 'plain prompt rendering (no chat template)'}`);
     const before = heldRows.length ? (state.heldOutBefore ?? evalLoss(model, heldRows, input.batchSize)) : undefined;
 
