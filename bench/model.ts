@@ -139,8 +139,10 @@ async function benchTrainImported(name: string, text: string, w: TrainWork) {
     steps.push({ loss: r.loss, s, rssMiB: process.memoryUsage().rss / 2 ** 20 });
   }
   const timed = steps.slice(1);
+  const pytorch = benchPytorchImported({ source: record.source, rows: train, w });
   const result = {
     workload: w,
+    pytorch,
     trainable: [...model.trainableParameters().values()].reduce((a, v) => a + v.size, 0),
     trainTokensPerS: (timed.length * w.batch * w.seq) / timed.reduce((a, x) => a + x.s, 0),
     firstStepS: steps[0].s,
@@ -167,6 +169,26 @@ async function secondsAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t0 = process.hrtime.bigint();
   const r = await f();
   return [r, Number(process.hrtime.bigint() - t0) / 1e9];
+}
+
+/**
+ * PyTorch (reference venv: transformers + Debian's torch) training the same model from its GGUF file on the same
+ * rows, batch, micro-batch and step count as `benchTrainImported`, in its own process (its peak RSS is its own).
+ */
+function benchPytorchImported(p: { source: Record<string, unknown>; rows: PackedRow[]; w: TrainWork }): { tokens_per_s: number; peak_rss_mib: number; torch: string } | { error: string } {
+  const python = path.join(__dirname, '../.mlagent/ref-venv/bin/python');
+  if (p.source.kind !== 'gguf' || typeof p.source.file !== 'string' || !fs.existsSync(p.source.file)) return { error: 'the PyTorch comparison needs the model\'s source GGUF file (mlagent model import FILE.gguf)' };
+  if (!fs.existsSync(python)) return { error: 'the PyTorch reference venv is missing: bash model/reference/record-golden.sh creates .mlagent/ref-venv' };
+  const rowsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-bench-')), 'rows.json');
+  fs.writeFileSync(rowsFile, JSON.stringify(p.rows.slice(0, p.w.batch).map((r) => ({ ids: r.ids, targets: r.targets }))));
+  try {
+    const out = execFileSync(python, [path.join(__dirname, '../model/reference/sft_bench.py'), p.source.file, rowsFile, ...[p.w.micro, p.w.steps, os.cpus().length].map(String)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } catch (err) {
+    return { error: `PyTorch reference failed: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
+  } finally {
+    fs.rmSync(path.dirname(rowsFile), { recursive: true, force: true });
+  }
 }
 
 /** The same architecture and workload as the tensorflow backend's, in PyTorch on all cores. */
@@ -211,7 +233,14 @@ export async function run(argv: string[]): Promise<number> {
     }
     const peakRssMiB = process.resourceUsage().maxRSS / 1024;
     say(`  peak RSS: ${peakRssMiB.toFixed(0)} MiB`);
-    if (asJson) console.log(JSON.stringify({ model: name, cores: os.cpus().length, backends: results, ...(tw ? { train } : {}), peakRssMiB, loadAverage: os.loadavg() }, null, 2));
+    const ratios: Record<string, number> = {};
+    const t = train[backends[0]];
+    if (t && 'tokens_per_s' in t.pytorch) {
+      ratios.train_vs_pytorch = t.trainTokensPerS / t.pytorch.tokens_per_s;
+      ratios.train_rss_vs_pytorch = t.peakRssMiB / t.pytorch.peak_rss_mib;
+      say(`  pytorch ${t.pytorch.torch}: ${t.pytorch.tokens_per_s.toFixed(1)} tok/s, peak RSS ${t.pytorch.peak_rss_mib.toFixed(0)} MiB → train ×${ratios.train_vs_pytorch.toFixed(2)}, RSS ×${ratios.train_rss_vs_pytorch.toFixed(2)} (targets ≥ 1.0, ≤ 1.0)`);
+    } else if (t) say(`  pytorch: ${(t.pytorch as { error: string }).error}`);
+    if (asJson) console.log(JSON.stringify({ model: name, cores: os.cpus().length, backends: results, ...(tw ? { train } : {}), ratios, peakRssMiB, loadAverage: os.loadavg() }, null, 2));
     tf.disposeVariables();
     return 0;
   }

@@ -32,13 +32,13 @@ async function main(): Promise<number> {
     ids: rows.map((r) => r.slice(0, seq)), targets: rows.map((r) => r.slice(1)), weights: rows.map(() => Array(seq).fill(1)),
     segments: rows.map(() => Array(seq).fill(1)), positions: rows.map(() => Array.from({ length: seq }, (_, i) => i)),
   };
-  const step = () => {
+  const step = async () => {
     const t0 = Date.now();
-    trainStep({ model, optimizer, batch: tokenBatch, lr: 1e-5, clipNorm: 1, microBatchSize: micro });
+    await trainStep({ model, optimizer, batch: tokenBatch, lr: 1e-5, clipNorm: 1, microBatchSize: micro });
     return (Date.now() - t0) / 1000;
   };
-  const first = step(); // kernel setup and autotuning
-  const s = step();
+  const first = await step(); // kernel setup and autotuning
+  const s = await step();
   console.log(`gpu-check: tfjs backend '${backend}' on GPU; one SFT step of ${DEFAULT_BASE_MODEL} (${model.parameterCount()} params, batch ${batch} × ${seq}, micro-batch ${micro ?? batch}): ${s.toFixed(2)} s (${((batch * seq) / s).toFixed(0)} tokens/s; first step ${first.toFixed(1)} s)`);
   model.dispose();
   optimizer.dispose();

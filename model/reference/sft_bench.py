@@ -1,0 +1,60 @@
+"""PyTorch reference for `mlagent bench model --model NAME --train-batch B --seq T`: SFT steps of the same model
+(the same GGUF file, dequantized by transformers' loader) on the same token rows, the way model/sft-trainer.ts
+trains: micro-batches with gradient accumulation, each decoder layer recomputed in the backward pass (gradient
+checkpointing), gradient clipping, AdamW, fp32 on the CPU. Prints one JSON line: tokens/s after the first
+(warm-up) step and peak RSS. Runs in the reference venv (.mlagent/ref-venv, model/reference/record-golden.sh).
+
+usage: sft_bench.py GGUF ROWS_JSON MICRO STEPS THREADS
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+import transformers
+from transformers import AutoModelForCausalLM
+
+
+def main() -> None:
+    gguf_path, rows_path, micro, steps, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    torch.set_num_threads(threads)
+    rows = json.load(open(rows_path))  # [{"ids": [...], "targets": [...]}], one batch
+    model = AutoModelForCausalLM.from_pretrained(os.path.dirname(gguf_path), gguf_file=os.path.basename(gguf_path), torch_dtype=torch.float32, tie_word_embeddings=True)
+    model.gradient_checkpointing_enable()
+    model.config.use_cache = False
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.01)
+    ids = torch.tensor([r["ids"] for r in rows])
+    targets = torch.tensor([r["targets"] for r in rows])
+    tokens = ids.numel()
+    times, losses = [], []
+    for _ in range(steps + 1):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        total = 0.0
+        for s in range(0, len(rows), micro):
+            logits = model(input_ids=ids[s:s + micro]).logits
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets[s:s + micro].reshape(-1)) * (ids[s:s + micro].numel() / tokens)
+            loss.backward()
+            total += loss.item()
+            del logits, loss
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        times.append(time.perf_counter() - t0)
+        losses.append(total)
+    timed = times[1:]
+    print(json.dumps({
+        "tokens_per_s": tokens * len(timed) / sum(timed),
+        "first_step_s": times[0],
+        "losses": losses,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "threads": threads,
+    }))
+
+
+if __name__ == "__main__":
+    main()
