@@ -136,7 +136,12 @@ export class Qwen2Model {
     const maskT = mask ? tf.tensor(mask, [B, 1, 1, T, S]) : undefined;
     const next: KVCache = { k: [], v: [], segments: segK };
     for (let l = 0; l < c.num_hidden_layers; l++) {
-      const out = this.decoderLayer({ l, x, cos, sin, mask: maskT, batch: B, get: this.layerTensor(l), past: past ? { k: past.k[l], v: past.v[l] } : undefined });
+      // a tidy per layer: a caller's tidy would keep every layer's attention scores ([heads, T, S] in several
+      // copies) until the whole pass ends, ~10 GB for a 1.5k-token prompt on the 135M model; this path is
+      // inference only (nothing is differentiated through a cache)
+      const layerX = x;
+      const out = tf.tidy(() => this.decoderLayer({ l, x: layerX, cos, sin, mask: maskT, batch: B, get: this.layerTensor(l), past: past ? { k: past.k[l], v: past.v[l] } : undefined }));
+      layerX.dispose();
       next.k.push(out.k);
       next.v.push(out.v);
       x = out.x;
