@@ -7,7 +7,7 @@ import { mlagentHome } from '../core/home';
 import { lastBackendLine } from '../model/backend-log';
 import { MODEL_QUEUE, ORCHESTRATOR_QUEUE, SANDBOX_QUEUE } from '../core/queues';
 import { temporalSettings } from '../temporal-config/connection';
-import { DEV_SERVER, devServerArgs } from '../temporal-config/dev-server';
+import { DEV_SERVER, devServerArgs, ensureSearchAttributes } from '../temporal-config/dev-server';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -112,6 +112,8 @@ export async function devUp(p: { parts?: string[] } = {}): Promise<PartStatus[]>
   }
   const connection = await Connection.connect({ address: settings.address, tls: settings.tls });
   try {
+    const added = await ensureSearchAttributes(connection, settings.namespace);
+    if (added.length) console.log(`registered search attributes missing from ${settings.namespace}: ${added.join(', ')}`);
     for (const part of wanted.filter((x) => x.queue && runningPid(x.name))) {
       await waitFor({
         what: `${part.name} worker`,

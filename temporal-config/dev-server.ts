@@ -1,4 +1,7 @@
 import path from 'node:path';
+import type { Connection } from '@temporalio/client';
+// The SDK's own SearchAttributeType → proto IndexedValueType mapping (not re-exported from the package index).
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ALL_SEARCH_ATTRIBUTES } from '../core/search-attributes';
 
 /** Ports of the local dev server; MLAGENT_DEV_PORT / MLAGENT_DEV_UI_PORT move them (a second stack, tests). */
@@ -28,4 +31,20 @@ export function devServerArgs(p: { home: string }): string[] {
     ...sa,
     ...DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v]),
   ];
+}
+
+/**
+ * Registers the project's search attributes the namespace lacks. `start-dev --search-attribute` registers them only
+ * when it creates the SQLite file, so a stack kept from an older version would lack newer keys, and every workflow
+ * task upserting one would fail (BadSearchAttributes) and retry forever. Returns the names it added.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = ALL_SEARCH_ATTRIBUTES.filter((k) => !(k.name in (customAttributes ?? {})));
+  if (missing.length === 0) return [];
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!])),
+  });
+  return missing.map((k) => k.name);
 }
