@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-records the workflow histories the replay test uses and exports each workflow's history (the CLI's JSON
-# export). Run after an intentional workflow change. Parts (default: all): `pipeline` (a one-task pipeline: its
-# collection, ideas, one episode, SFT), `evaluate` (a one-task evaluation), `ppo` (one PPO iteration on the test
+# export). Run after an intentional workflow change. Parts (default: all): `pipeline` (the smoke pipeline on one task:
+# its collection, ideas, one episode, SFT), `evaluate` (a one-task evaluation), `ppo` (one PPO iteration on the test
 # fixture). Runs on the local dev stack of MLAGENT_HOME / MLAGENT_DEV_PORT (started when down), or TEMPORAL_ADDRESS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +16,9 @@ export_history() {
   echo "recorded $2 from $1"
 }
 if [[ $parts == *" pipeline "* ]]; then
-  npx mlagent train --tasks co2 | tee /tmp/mlagent-record.log
-  id=$(grep -o 'pipeline-demo-[0-9]*' /tmp/mlagent-record.log | head -1)
+  # the smoke config (tiny model, every stage) on one task: a history of each stage's child in minutes
+  npx mlagent train --preset smoke --tasks co2 | tee /tmp/mlagent-record.log
+  id=$(grep -o 'pipeline-smoke-[0-9]*' /tmp/mlagent-record.log | head -1)
   export_history "$id" trainPipeline
   export_history "$id/collect" collectTrajectories
   export_history "$id/collect/ideas/co2" generateIdeas
