@@ -29,5 +29,8 @@ test('kill -9 of the orchestrator, sandbox worker, model worker and Temporal ser
   console.log(`disturbed run: ${((Date.now() - t0) / 1000).toFixed(0)} s, kills: ${kills.join(', ')}, SFT resumed from step ${result.sft?.resumedFromStep}`);
   assert.deepEqual([...new Set(kills)].sort(), ['model', 'orchestrator', 'sandbox', 'temporal'], 'every process kind was killed');
   assert.deepEqual(await pipelineCounts(result), reference, 'the same episodes, steps and iterations, none duplicated or lost');
+  // Frozen at step b (after its checkpoint, but none after the last step): the retry goes on from there.
+  const frozenStep = Number(rounds[1].point.replace('sft-step-', ''));
+  assert.equal(result.sft!.resumedFromStep, Math.min(frozenStep, reference.sftSteps - 1), 'SFT resumed from the frozen step\'s checkpoint');
   assert.deepEqual(await leftContainers(s), [], 'no container of the stack\'s sandbox host is left');
 });

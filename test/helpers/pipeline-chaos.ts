@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { dockerClient } from '../../activities/sandbox/docker-client';
 import { HOST_LABEL } from '../../activities/sandbox/cleanup';
@@ -10,7 +11,7 @@ import type { PipelineInput } from '../../core/pipeline-schema';
 import type { PpoIterationMetrics } from '../../core/ppo-schema';
 import { ORCHESTRATOR_QUEUE, sandboxHostQueue } from '../../core/queues';
 import { seededRandom } from '../../core/rng';
-import type { StepRecord } from '../../model/sft-params';
+import { SftHeartbeat, type StepRecord } from '../../model/sft-params';
 import type { PipelineResult } from '../../workflows/pipeline';
 import type { ChaosStack, DevPart } from './dev-stack';
 
@@ -90,21 +91,40 @@ export interface ChaosRound {
   kill: DevPart[];
 }
 
-const ownerOf = (point: string): DevPart => (point.startsWith('runAction-') ? 'sandbox' : 'model');
+type Frozen = 'sandbox' | 'model';
+const ownerOf = (point: string): Frozen => (point.startsWith('runAction-') ? 'sandbox' : 'model');
 
 /**
- * Round points chosen by a seed: the sandbox's a-th action (collection), then SFT step b (of the undisturbed run's
- * `sftSteps`); the orchestrator and the Temporal server each die in one of the two rounds, seed-chosen.
+ * Fault points chosen by a seed, one per stage whose worker can be frozen: the sandbox's a-th action (collection),
+ * SFT step b (of the undisturbed run's `sftSteps`), the first PPO update.
  */
-export function seededRounds(p: { seed: number; sftSteps: number }): ChaosRound[] {
+export function seededPoints(p: { seed: number; sftSteps: number }): { collect: string; sft: string; ppo: string } {
   const rand = seededRandom(p.seed);
-  const action = 1 + Math.floor(rand() * 3);
-  const step = 1 + Math.floor(rand() * p.sftSteps);
-  const [first, second]: DevPart[] = rand() < 0.5 ? ['orchestrator', 'temporal'] : ['temporal', 'orchestrator'];
+  return { collect: `runAction-call-${1 + Math.floor(rand() * 3)}`, sft: `sft-step-${1 + Math.floor(rand() * p.sftSteps)}`, ppo: 'ppo-update-1' };
+}
+
+/** Every process kind once: the orchestrator and the Temporal server each die in the collection or the SFT round, seed-chosen. */
+export function seededRounds(p: { seed: number; sftSteps: number }): ChaosRound[] {
+  const points = seededPoints(p);
+  const [first, second]: DevPart[] = seededRandom(p.seed + 1)() < 0.5 ? ['orchestrator', 'temporal'] : ['temporal', 'orchestrator'];
   return [
-    { point: `runAction-call-${action}`, kill: [first, 'sandbox'] },
-    { point: `sft-step-${step}`, kill: [second, 'model'] },
+    { point: points.collect, kill: [first, 'sandbox'] },
+    { point: points.sft, kill: [second, 'model'] },
   ];
+}
+
+/**
+ * Waits until the server holds the frozen SFT step's heartbeat (heartbeats are throttled), so a retry resumes from
+ * that step's checkpoint: the kill then tests resuming, not only restarting.
+ */
+async function checkpointHeld(p: { stack: ChaosStack; workflowId: string; step: number }): Promise<void> {
+  for (let i = 0; ; i++) {
+    const pending = (await (await p.stack.client()).workflow.getHandle(p.workflowId).describe()).raw.pendingActivities ?? [];
+    const beats = pending.flatMap((a) => a.heartbeatDetails?.payloads ?? []).map((x) => SftHeartbeat.safeParse(defaultPayloadConverter.fromPayload(x)));
+    if (beats.some((b) => b.success && b.data.step === p.step)) return;
+    assert.ok(i < 600, `the server holds the heartbeat of SFT step ${p.step} within 5 minutes`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /**
@@ -119,7 +139,7 @@ export async function runWithCrashes(p: { stack: ChaosStack; input: PipelineInpu
   const started = fs.existsSync(path.join(s.home, 'dev', 'model.pid'));
   if (started) for (const part of ['sandbox', 'model'] as const) await s.kill(part); // restart them paused
   const logEnd = (part: DevPart) => (started ? s.log(part).length : 0);
-  const marks = { sandbox: logEnd('sandbox'), model: logEnd('model') };
+  const marks: Record<Frozen, number> = { sandbox: logEnd('sandbox'), model: logEnd('model') };
   s.up(nextPoints());
   await (await s.client()).workflow.start('trainPipeline', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: p.id, args: [p.input] });
   const kills: DevPart[] = [];
@@ -127,6 +147,8 @@ export async function runWithCrashes(p: { stack: ChaosStack; input: PipelineInpu
     const round = pending.shift()!;
     const owner = ownerOf(round.point);
     await s.waitLog({ part: owner, text: `paused at ${round.point}\n`, after: marks[owner] });
+    const sftStep = /^sft-step-(\d+)$/.exec(round.point);
+    if (sftStep) await checkpointHeld({ stack: s, workflowId: `${p.id}/sft`, step: Number(sftStep[1]) });
     for (const part of round.kill.includes(owner) ? round.kill : [...round.kill, owner]) {
       await s.kill(part);
       kills.push(part);
