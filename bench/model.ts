@@ -18,6 +18,7 @@ import { LoraAdapters } from '../model/lora';
 import { LoraOptions } from '../model/lora-config';
 import { evalLoss } from '../model/sft-trainer';
 import type { PackedRow } from '../model/sft-data';
+import { GenerationComparison, compareWithLlamaCpp, describeComparison } from './support/llamacpp-comparison';
 
 /**
  * `mlagent bench model [--json] [--backend NAME] [--model NAME]`: the default CPU config's training tokens/s (forward, backward, clipping,
@@ -25,6 +26,8 @@ import type { PackedRow } from '../model/sft-data';
  * architecture in PyTorch on CPU (Debian's python3-torch) measured in the same run. With `--model`, an imported
  * model (`mlagent model import`) instead: checkpoint load time and batch-1 greedy generation on a chat prompt;
  * with `--train-batch B --seq T` also SFT training on it (see `benchTrainImported`; `--no-generate` skips generation).
+ * Its generation is also compared with llama.cpp on the GGUF file it was imported from (batch 1 and 8, same prompt
+ * ids; `support/llamacpp-comparison.ts`), each side in its own process for its own peak RSS.
  */
 
 /** Slow backends get smaller workloads so the run stays within minutes; tokens/s are comparable anyway. */
@@ -218,6 +221,7 @@ export async function run(argv: string[]): Promise<number> {
   if (named >= 0) {
     const name = argv[named + 1];
     const results: Record<string, Awaited<ReturnType<typeof benchImported>>> = {};
+    let generation: GenerationComparison | undefined;
     const train: Record<string, Awaited<ReturnType<typeof benchTrainImported>>> = {};
     const tw = trainWork(argv);
     for (const b of backends) {
@@ -225,6 +229,10 @@ export async function run(argv: string[]): Promise<number> {
       if (!argv.includes('--no-generate')) {
         const r = (results[b] = await benchImported(name, text));
         say(`model bench: ${name} (${r.parameters} params) on ${b}, ${os.cpus().length} cores: load ${(r.loadS.artifact + r.loadS.build).toFixed(1)} s (artifact ${r.loadS.artifact.toFixed(1)} s, tensors ${r.loadS.build.toFixed(1)} s); greedy batch 1 after a ${r.promptTokens}-token chat prompt: ${r.genTokensPerS.cached.toFixed(1)} tok/s cached (${r.workload.genTokens} tokens), ${r.genTokensPerS.uncached.toFixed(1)} uncached (${r.workload.uncachedTokens})`);
+        if (b === backends[0]) {
+          generation = await compareWithLlamaCpp({ model: name, backend: b });
+          for (const line of describeComparison(generation)) say(line);
+        }
       }
       if (tw) {
         const t = (train[b] = await benchTrainImported(name, text, tw));
@@ -240,7 +248,8 @@ export async function run(argv: string[]): Promise<number> {
       ratios.train_rss_vs_pytorch = t.peakRssMiB / t.pytorch.peak_rss_mib;
       say(`  pytorch ${t.pytorch.torch}: ${t.pytorch.tokens_per_s.toFixed(1)} tok/s, peak RSS ${t.pytorch.peak_rss_mib.toFixed(0)} MiB → train ×${ratios.train_vs_pytorch.toFixed(2)}, RSS ×${ratios.train_rss_vs_pytorch.toFixed(2)} (targets ≥ 1.0, ≤ 1.0)`);
     } else if (t) say(`  pytorch: ${(t.pytorch as { error: string }).error}`);
-    if (asJson) console.log(JSON.stringify({ model: name, cores: os.cpus().length, backends: results, ...(tw ? { train } : {}), ratios, peakRssMiB, loadAverage: os.loadavg() }, null, 2));
+    if (generation?.ratio !== undefined) ratios.generate_vs_llamacpp = generation.ratio;
+    if (asJson) console.log(JSON.stringify({ model: name, cores: os.cpus().length, backends: results, ...(generation ? { generation } : {}), ...(tw ? { train } : {}), ratios, peakRssMiB, loadAverage: os.loadavg() }, null, 2));
     tf.disposeVariables();
     return 0;
   }
