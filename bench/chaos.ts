@@ -46,8 +46,9 @@ async function disturbedRun(p: { stack: ChaosStack; seed: number; kind: DevPart;
   const rounds: ChaosRound[] = points.map((point) => ({ point, kill: [p.kind] }));
   const t0 = Date.now();
   const run = { seed: p.seed, kind: p.kind, points, kills: [] as DevPart[], divergence: [] as string[] };
+  const id = `bench-chaos-${p.kind}-${p.seed}-${Date.now()}`;
   try {
-    const { result, kills } = await runWithCrashes({ stack: p.stack, input: chaosPipelineInput(), rounds, id: `bench-chaos-${p.kind}-${p.seed}-${Date.now()}` });
+    const { result, kills } = await runWithCrashes({ stack: p.stack, input: chaosPipelineInput(), rounds, id });
     run.kills = kills;
     const counts = await pipelineCounts(result);
     for (const [k, v] of Object.entries(counts)) {
@@ -56,6 +57,8 @@ async function disturbedRun(p: { stack: ChaosStack; seed: number; kind: DevPart;
     }
   } catch (err) {
     run.divergence.push(failureMessage(err));
+    // a run stuck at a point must not hold the stack's workers during the next one
+    await (await p.stack.client()).workflow.getHandle(id).terminate('bench chaos: run diverged').catch(() => undefined);
   }
   const left = await leftContainers(p.stack);
   if (left.length) run.divergence.push(`${left.length} container(s) left`);
