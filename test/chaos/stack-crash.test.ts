@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { bankIdeas } from '../../activities/ideas/idea-bank';
 import { loadTask, starterFile } from '../../activities/tasks/registry';
@@ -12,7 +8,7 @@ import { dockerClient } from '../../activities/sandbox/docker-client';
 import type { EpisodeInput, EpisodeSummary, StepRecord } from '../../core/episode-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { seededRandom } from '../../core/rng';
-import { freePort } from '../../temporal-config/local-server';
+import { startChaosStack } from '../helpers/dev-stack';
 
 /**
  * kill -9 of every process kind of the dev stack (`mlagent dev up`: Temporal dev server on SQLite, orchestrator,
@@ -20,59 +16,18 @@ import { freePort } from '../../temporal-config/local-server';
  * at its n-th action (MLAGENT_PAUSE_AT) so every kill lands at that point whatever the machine's speed. The
  * episode must end exactly as an undisturbed run of the same input: same actions, outcomes and metrics.
  */
-const BIN = path.join(__dirname, '../../cli/bin.js');
 const SEED = Number(process.env.MLAGENT_CHAOS_SEED ?? 1);
 
 test('kill -9 of the orchestrator, the sandbox worker and the Temporal server mid-episode: the episode ends exactly as an undisturbed one', { timeout: 900_000 }, async () => {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-chaos-'));
-  const port = await freePort();
-  const base: NodeJS.ProcessEnv = { ...process.env, MLAGENT_HOME: home, MLAGENT_DEV_PORT: String(port), MLAGENT_DEV_UI_PORT: String(await freePort()), MLAGENT_SANDBOX_HOST_ID: `chaos-${process.pid}` };
-  delete base.TEMPORAL_ADDRESS;
-  delete base.MLAGENT_PAUSE_AT;
-  const up = (pauseAt?: string) => {
-    const r = spawnSync(process.execPath, [BIN, 'dev', 'up'], { env: { ...base, ...(pauseAt && { MLAGENT_PAUSE_AT: pauseAt }) }, encoding: 'utf8', timeout: 240_000 });
-    assert.equal(r.status, 0, `dev up: ${r.stdout}${r.stderr}`);
-  };
-  /** kill -9 of a part's process group; returns once the process is gone (dev up must not still see it running). */
-  const kill = async (part: string) => {
-    const pid = Number(fs.readFileSync(path.join(home, 'dev', `${part}.pid`), 'utf8'));
-    process.kill(-pid, 'SIGKILL');
-    const alive = () => {
-      try {
-        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; alive(); i++) {
-      assert.ok(i < 600, `${part} (pid ${pid}) died after SIGKILL`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const sandboxLog = () => fs.readFileSync(path.join(home, 'dev', 'sandbox.log'), 'utf8');
-  const waitPaused = async (point: string, after: number) => {
-    for (let i = 0; !sandboxLog().slice(after).includes(`paused at ${point}\n`); i++) {
-      assert.ok(i < 3000, `the sandbox worker reached ${point}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-  const client = async () => new Client({ connection: await Connection.connect({ address: `127.0.0.1:${port}` }), namespace: 'mlagent' });
+  const stack = await startChaosStack('chaos');
+  const { up, kill, client } = stack;
+  const waitPaused = (point: string, after: number) => stack.waitLog({ part: 'sandbox', text: `paused at ${point}\n`, after });
   const spec = loadTask('co2');
   const ideas = bankIdeas({ source: fs.readFileSync(starterFile(spec), 'utf8'), scriptName: 'train.py', taskType: spec.type, metric: spec.metric.name }).slice(0, 2);
   const input: EpisodeInput = { task: 'co2', seed: 5, seedIdeas: ideas, limits: { hostLostAfterSec: 60 } };
   const run = async (id: string) => (await client()).workflow.start('runEpisode', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: id, args: [input] });
-  const result = async (id: string): Promise<EpisodeSummary> => {
-    for (let i = 0; ; i++) {
-      try {
-        return (await (await client()).workflow.getHandle(id).result()) as EpisodeSummary;
-      } catch (err) {
-        // the server may still be coming back; a failed workflow is a real failure
-        if (i > 60 || (err as Error).name === 'WorkflowFailedError') throw err;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  };
-  process.env.MLAGENT_HOME = home;
+  const result = (id: string) => stack.result<EpisodeSummary>(id);
+  process.env.MLAGENT_HOME = stack.home;
   const store = new ArtifactStore();
   const stepsOf = async (s: EpisodeSummary) => (await store.get(s.trajectory)).toString().trim().split('\n').map((l) => JSON.parse(l) as StepRecord);
 
@@ -95,7 +50,7 @@ test('kill -9 of the orchestrator, the sandbox worker and the Temporal server mi
     await kill('orchestrator');
     await kill('temporal');
     up();
-    const mark = sandboxLog().length;
+    const mark = stack.log('sandbox').length;
     await kill('sandbox');
     up(`runAction-call-${second}`);
     // Round 2: the server alone, then the frozen sandbox worker again.
@@ -117,6 +72,6 @@ test('kill -9 of the orchestrator, the sandbox worker and the Temporal server mi
     const left = await dockerClient().listContainers({ all: true, filters: { label: [`mlagent.episode=${id}`] } });
     assert.equal(left.length, 0, 'no container of the episode is left');
   } finally {
-    spawnSync(process.execPath, [BIN, 'dev', 'down'], { env: base, encoding: 'utf8', timeout: 120_000 });
+    stack.down();
   }
 });
