@@ -85,7 +85,7 @@ export async function leftContainers(s: ChaosStack): Promise<string[]> {
   return (await dockerClient().listContainers({ all: true, filters: { label: [label] } })).map((c) => c.Id);
 }
 
-/** A worker frozen at `point`, during which `kill` die (in order); the frozen worker dies last if not among them. */
+/** A worker frozen at `point`, during which `kill` die (in order; the frozen worker last if not among them), then all come back. */
 export interface ChaosRound {
   point: string;
   kill: DevPart[];
@@ -94,19 +94,22 @@ export interface ChaosRound {
 type Frozen = 'sandbox' | 'model';
 const ownerOf = (point: string): Frozen => (point.startsWith('runAction-') ? 'sandbox' : 'model');
 
+/** mulberry32's first draws are alike for nearby seeds (1, 2, 3…): the seed is spread over 32 bits first. */
+const chaosRandom = (seed: number) => seededRandom(Math.imul(seed, 0x9e3779b1));
+
 /**
  * Fault points chosen by a seed, one per stage whose worker can be frozen: the sandbox's a-th action (collection),
  * SFT step b (of the undisturbed run's `sftSteps`), the first PPO update.
  */
 export function seededPoints(p: { seed: number; sftSteps: number }): { collect: string; sft: string; ppo: string } {
-  const rand = seededRandom(p.seed);
+  const rand = chaosRandom(p.seed);
   return { collect: `runAction-call-${1 + Math.floor(rand() * 3)}`, sft: `sft-step-${1 + Math.floor(rand() * p.sftSteps)}`, ppo: 'ppo-update-1' };
 }
 
 /** Every process kind once: the orchestrator and the Temporal server each die in the collection or the SFT round, seed-chosen. */
 export function seededRounds(p: { seed: number; sftSteps: number }): ChaosRound[] {
   const points = seededPoints(p);
-  const [first, second]: DevPart[] = seededRandom(p.seed + 1)() < 0.5 ? ['orchestrator', 'temporal'] : ['temporal', 'orchestrator'];
+  const [first, second]: DevPart[] = chaosRandom(p.seed + 1_000_003)() < 0.5 ? ['orchestrator', 'temporal'] : ['temporal', 'orchestrator'];
   return [
     { point: points.collect, kill: [first, 'sandbox'] },
     { point: points.sft, kill: [second, 'model'] },
@@ -149,12 +152,14 @@ export async function runWithCrashes(p: { stack: ChaosStack; input: PipelineInpu
     await s.waitLog({ part: owner, text: `paused at ${round.point}\n`, after: marks[owner] });
     const sftStep = /^sft-step-(\d+)$/.exec(round.point);
     if (sftStep) await checkpointHeld({ stack: s, workflowId: `${p.id}/sft`, step: Number(sftStep[1]) });
+    // One `dev up` after all the round's kills: it waits for every running worker's pollers, and a frozen worker
+    // (its only activity slot taken) does not poll, so an up while it still runs would wait on it in vain.
     for (const part of round.kill.includes(owner) ? round.kill : [...round.kill, owner]) {
       await s.kill(part);
       kills.push(part);
       if (part === 'sandbox' || part === 'model') marks[part] = s.log(part).length;
-      s.up(nextPoints());
     }
+    s.up(nextPoints());
   }
   return { result: await s.result<PipelineResult>(p.id), kills };
 }
