@@ -67,6 +67,10 @@ export interface ModeReport {
   iterations: number;
   wallSeconds: number;
   updatesPerHour: number;
+  /** Sampled actions by reward-module outcome over the whole run (left out ones under `leftOut`). */
+  kinds: Record<string, number>;
+  /** Rows of one update on average: B·n step-wise; episodic, B times the episodes' mean length. */
+  actionsPerUpdate: number;
   /** Actions executed in a sandbox and rewarded (invalid ones need no sandbox). */
   scoredActions: number;
   /** Sandbox-queue activity time (restores, actions, scoring runs, closes), summed over parallel containers. */
@@ -193,7 +197,9 @@ async function trainFor(p: { stack: TestStack; start: Start; mode: string; input
   const described = await handle.describe();
   const wallSeconds = ((described.closeTime?.getTime() ?? Date.now()) - described.startTime.getTime()) / 1000;
   const metrics = (await new ArtifactStore().get(result.metricsLog)).toString().trim().split('\n').map((l) => PpoIterationMetrics.parse(JSON.parse(l)));
-  const scoredActions = metrics.reduce((n, m) => n + Object.entries(m.kinds).reduce((k, [kind, c]) => k + (kind === 'invalid' ? 0 : c), 0), 0);
+  const kinds: Record<string, number> = {};
+  for (const m of metrics) for (const [kind, c] of Object.entries({ ...m.kinds, leftOut: m.leftOut })) kinds[kind] = (kinds[kind] ?? 0) + c;
+  const scoredActions = Object.entries(kinds).reduce((n, [kind, c]) => n + (kind === 'invalid' || kind === 'leftOut' ? 0 : c), 0);
   const sandboxMinutes = sandboxSeconds((await handle.fetchHistory()).events ?? []) / 60;
   const heldIn = await p.start<PpoResult>('ppo', `${p.mode}-held-in`, { ...p.input, mode: 'stepwise', checkpoint: result.policy, iterations: 1, statesPerIteration: EVAL_STATES, actionsPerState: 1, seed: 7 });
   const [evaluated] = (await new ArtifactStore().get(heldIn.result.metricsLog)).toString().trim().split('\n').map((l) => PpoIterationMetrics.parse(JSON.parse(l)));
@@ -201,6 +207,8 @@ async function trainFor(p: { stack: TestStack; start: Start; mode: string; input
     iterations: result.iterations,
     wallSeconds: round(wallSeconds),
     updatesPerHour: round((result.iterations / wallSeconds) * 3600),
+    kinds,
+    actionsPerUpdate: round(Object.values(kinds).reduce((a, b) => a + b, 0) / Math.max(1, metrics.length)),
     scoredActions,
     sandboxMinutes: round(sandboxMinutes),
     scoredActionsPerSandboxMinute: round(sandboxMinutes > 0 ? scoredActions / sandboxMinutes : 0),
