@@ -6,7 +6,7 @@ import { HOST_PYTHON, runHost } from './host-run';
 import { prepareTask, preparedFileHashes } from './prepare';
 import { loadTask, saveTask, taskDir } from './registry';
 import { scoreSubmission } from './score';
-import { runStarter } from './validate';
+import { hiddenReachableByTask, runStarter } from './validate';
 
 const REFERENCE_TIMEOUT_MS = 15 * 60_000;
 /** Shared helpers of the reference solutions (reference_lib.py), never part of a task's public files. */
@@ -47,7 +47,8 @@ export async function calibrateTask(name: string): Promise<Calibration> {
   const prepared = await prepareTask(name);
   const run = await runStarter(name);
   if (!run.score.ok) throw new Error(`starter of ${name} failed: ${run.score.error}\n${run.stderrTail}`);
-  if (run.hiddenReachable.length) throw new Error(`hidden files of ${name} reachable in the sandbox: ${run.hiddenReachable.join(', ')}`);
+  const reachable = (await hiddenReachableByTask([{ task: name, ...prepared }])).get(name)!;
+  if (reachable.length) throw new Error(`hidden files of ${name} reachable in the sandbox: ${reachable.join(', ')}`);
   const m_init = run.score.metric;
   const ref = await scoreReference(old, prepared.publicDir);
   const spec: TaskSpec = {

@@ -10,24 +10,28 @@ argv[1:]: one JSON object per task (validate.ts `hiddenFingerprints`):
 Prints JSON: [{task, path, kind, matched, of}], kind "file" (identical bytes) or "content" (matched of the
 task's windows found in that file).
 
-Content matching survives re-serialisation: every readable file is decompressed (gzip, bzip2, xz, zip and so
-npz, nested a few levels) and read two ways. As text: tokens are numbers (sign dropped, 7 significant digits:
-"3", "3.0" and float32's 3.0000001 agree) and lower-cased words, so CSV, JSON, ARFF, Python literals match.
+Content matching survives re-serialisation: every readable file is decompressed or unpacked (gzip, bzip2,
+xz, zip and so npz, tar, ar and so .deb; nested a few levels) and what it holds is read two ways. As text:
+tokens are numbers (sign dropped, 7 significant digits: "3", "3.0" and float32's 3.0000001 agree) and lower-cased words, so CSV, JSON, ARFF, Python literals match.
 As binary: the bytes are viewed as uint8, little-endian int32/int64/float32/float64 and big-endian float64
 (R's XDR) at every alignment, which covers .npy/.npz, idx, raw arrays and pickled numpy buffers. A window
 matches where its tokens appear in order at a fixed stride (1 = contiguous; up to MAX_STRIDE, so `id,answer`
-pairs and a few extra columns still match). Skipped: ELF objects (compiled code) and .pyc files next to
-their .py (derived from it); both are listed in the output's "skipped" count by reason, never silently.
+pairs and a few extra columns still match). Skipped: ELF objects (compiled code, also inside archives) and
+.pyc files next to their .py (derived from it); both are listed in the output's "skipped" count by reason,
+never silently. One pass checks any number of tasks; a file identical to one of a task's public files is not
+checked for that task (its agent reads it anyway) but is for the others.
 """
 import bz2
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import lzma
 import os
 import re
 import sys
+import tarfile
 import zipfile
 
 import numpy as np
@@ -37,6 +41,7 @@ MAX_DEPTH = 3  # nested archives
 MAX_STREAM = 512 << 20  # bytes read from one file or archive member
 MIN_MATCHES = 2  # windows of one task found in one file before it is reported
 MAX_RECORD_ANCHORS = 20000  # occurrences of a record's rarest token that are looked around
+SKIPPED = {}  # reason -> files (or archive members) not scanned
 CHUNK = 16 << 20
 OVERLAP = 1 << 20  # more than any window spans (at most a few thousand tokens or values)
 TOKEN = re.compile(rb"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+|[A-Za-z]+")
@@ -73,117 +78,204 @@ class Fingerprints:
         numeric = [(i, float(tok)) for tok, i in self.ids.items() if not tok[:1].isalpha()]
         self.num_ids = np.array([i for i, _ in numeric], dtype=np.int32)
         self.num_vals = np.array([v for _, v in numeric], dtype=np.float64)
+        self.total = [sum(1 for w in self.windows if w[0] == t) for t in range(len(specs))]
+        # All windows' tokens end to end, for checking every window against a stream in one vectorised step.
+        self.flat = np.concatenate([w[1] for w in self.windows] or [np.zeros(0, dtype=np.int32)])
+        self.starts = np.cumsum([0] + [len(w[1]) for w in self.windows[:-1]]).astype(np.int64)
+        self.views = {}  # dtype -> BinaryLookup
         self.memo = {}  # raw token -> id: tokens repeat (code, small numbers), norm() is the slow part
 
     def text_ids(self, data):
         memo = self.memo
         if len(memo) > 1 << 20:
             memo.clear()
-        out = []
-        for raw in TOKEN.findall(data):
-            i = memo.get(raw)
-            if i is None:
-                i = memo[raw] = self.ids.get(norm(raw.decode("latin-1")), -1)
-            out.append(i)
-        return np.array(out, dtype=np.int32)
+        raw = TOKEN.findall(data)
+        ids = np.fromiter(map(memo.get, raw, itertools.repeat(-2, len(raw))), dtype=np.int32, count=len(raw))
+        new = np.flatnonzero(ids == -2)
+        if len(new):  # tokens not seen before: normalise each distinct one once
+            for tok in {raw[j] for j in new}:
+                memo[tok] = self.ids.get(norm(tok.decode("latin-1")), -1)
+            ids[new] = [memo[raw[j]] for j in new]
+        return ids
 
     def binary_ids(self, data, dtype):
         """Token ids of `data` viewed as an array of `dtype` (-1 where a value is no fingerprint number)."""
-        dt = np.dtype(dtype)
-        arr = np.frombuffer(data, dtype=dt, count=len(data) // dt.itemsize)
-        if dt.kind == "f":
-            with np.errstate(over="ignore"):
-                vals = self.num_vals.astype(dt)  # compare in the stored precision: float32(359.1) == 359.1 as f4
-            ok = np.isfinite(vals)
-        else:
-            info = np.iinfo(dt)
-            ok = (self.num_vals == np.round(self.num_vals)) & (self.num_vals >= info.min) & (self.num_vals <= info.max)
-            vals = np.where(ok, self.num_vals, 0).astype(dt)
-        vals, ids = vals[ok], self.num_ids[ok]
-        order = np.argsort(vals, kind="stable")
-        vals, ids = vals[order], ids[order]
-        out = np.full(len(arr), -1, dtype=np.int32)
-        if len(vals):
-            pos = np.clip(np.searchsorted(vals, arr), 0, len(vals) - 1)
-            hit = vals[pos] == arr
-            out[hit] = ids[pos[hit]]
-        return out
+        if dtype not in self.views:
+            self.views[dtype] = BinaryLookup(dtype, self.num_vals, self.num_ids)
+        return self.views[dtype].ids_of(data)
 
     def matched(self, data):
         """Per task: how many of its windows occur in the file's bytes (read every way, see the module doc)."""
-        todo = list(range(len(self.windows)))
+        todo = np.ones(len(self.windows), dtype=bool)
         for stream in id_streams(self, data):
-            # Most streams hold few fingerprint tokens: a window missing one of its tokens cannot occur.
-            present = np.bincount(stream + 1, minlength=len(self.ids) + 1)[1:] > 0
-            hits = {}
-            todo = [w for w in todo if not (present[self.windows[w][1]].all() and occurs(stream, self.windows[w][1], self.windows[w][2], hits))]
-            if not todo:
+            live = self.candidates(stream, todo) if todo.any() else []
+            if not len(live):
+                continue
+            counts = np.bincount(stream + 1, minlength=len(self.ids) + 1)[1:]
+            # Each window is looked for around its rarest token; all anchors' positions come from one pass.
+            anchors = {w: min(self.windows[w][1].tolist(), key=counts.__getitem__) for w in live}
+            where = Positions(stream, anchors.values())
+            for w in live:
+                _, win, strides = self.windows[w]
+                order = np.argsort(counts[win], kind="stable")
+                hit = record_occurs(stream, win, order, where.of(anchors[w])) if strides is None else occurs(stream, win, order, strides, where.of(anchors[w]))
+                if hit:
+                    todo[w] = False
+            if not todo.any():
                 break
         counts = {}
-        for w in set(range(len(self.windows))) - set(todo):
+        for w in np.flatnonzero(~todo):
             counts[self.windows[w][0]] = counts.get(self.windows[w][0], 0) + 1
         return counts
 
-
-def positions(stream, token, hits):
-    if token not in hits:
-        hits[token] = np.flatnonzero(stream == token)
-    return hits[token]
-
-
-def occurs(stream, win, strides, hits):
-    """Whether `win` occurs in order at one of the strides or, for a record (strides None), in any order nearby."""
-    n = len(win)
-    if strides is None:
-        return record_occurs(stream, win, hits)
-    for s in strides:
-        span = (n - 1) * s
-        if len(stream) <= span:
-            continue
-        cand = positions(stream, win[0], hits)
-        cand = cand[cand < len(stream) - span]
-        for k in range(1, n):
-            if not len(cand):
-                break
-            cand = cand[stream[cand + k * s] == win[k]]
-        if len(cand):
-            return True
-    return False
+    def candidates(self, stream, todo):
+        """Windows still to find whose tokens all occur in the stream (most streams hold few fingerprint tokens)."""
+        present = np.zeros(len(self.ids) + 1, dtype=bool)
+        present[stream + 1] = True
+        present = present[1:]
+        complete = np.minimum.reduceat(present[self.flat], self.starts)
+        return np.flatnonzero(complete & todo)
 
 
-def record_occurs(stream, win, hits):
+class BinaryLookup:
+    """The fingerprint numbers as machine values of one dtype, sorted, behind a hash prefilter on the raw bits."""
+
+    HASH_BITS = 16
+
+    def __init__(self, dtype, num_vals, num_ids):
+        dt = self.dt = np.dtype(dtype)
+        if dt.kind == "f":
+            with np.errstate(over="ignore"):
+                vals = num_vals.astype(dt)  # compare in the stored precision: float32(359.1) == 359.1 as f4
+            ok = np.isfinite(vals)
+        else:
+            info = np.iinfo(dt)
+            ok = (num_vals == np.round(num_vals)) & (num_vals >= info.min) & (num_vals <= info.max)
+            vals = np.where(ok, num_vals, 0).astype(dt)
+        vals, ids = vals[ok], num_ids[ok]
+        order = np.argsort(vals, kind="stable")
+        self.vals, self.ids = vals[order], ids[order]
+        self.table = np.zeros(1 << (8 if dt.itemsize == 1 else self.HASH_BITS), dtype=bool)
+        self.table[self.hash(self.vals)] = True
+        if dt.kind == "f":
+            self.table[self.hash(-self.vals)] = True  # -0.0 equals 0.0 but has other bits
+
+    def hash(self, arr):
+        """Multiplicative (Fibonacci) hash of the raw bits; one byte is its own index."""
+        size = self.dt.itemsize
+        if size == 1:
+            return arr.view(np.uint8)
+        u = np.dtype(f"{self.dt.byteorder if self.dt.byteorder in '<>' else '='}u{size}")
+        bits = arr.view(u).astype(np.uint64 if size == 8 else np.uint32, copy=False)
+        mult, shift = (np.uint64(0x9E3779B97F4A7C15), np.uint64(64 - self.HASH_BITS)) if size == 8 else (np.uint32(0x9E3779B1), np.uint32(32 - self.HASH_BITS))
+        return (bits * mult) >> shift
+
+    def ids_of(self, data):
+        arr = np.frombuffer(data, dtype=self.dt, count=len(data) // self.dt.itemsize)
+        out = np.full(len(arr), -1, dtype=np.int32)
+        if len(self.vals):
+            maybe = np.flatnonzero(self.table[self.hash(arr)])
+            sub = arr[maybe]
+            pos = np.clip(np.searchsorted(self.vals, sub), 0, len(self.vals) - 1)
+            hit = self.vals[pos] == sub
+            out[maybe[hit]] = self.ids[pos[hit]]
+        return out
+
+
+class Positions:
+    """Sorted positions in `stream` of each of `tokens`, found in one pass over the stream."""
+
+    def __init__(self, stream, tokens):
+        wanted = np.zeros(int(stream.max(initial=-1)) + 2, dtype=bool)
+        toks = np.array([t for t in set(tokens) if t < len(wanted) - 1], dtype=np.int64)
+        wanted[toks + 1] = True
+        at = np.flatnonzero(wanted[stream + 1])
+        vals = stream[at]
+        order = np.argsort(vals, kind="stable")
+        self.at, self.vals = at[order], vals[order]
+
+    def of(self, token):
+        return self.at[np.searchsorted(self.vals, token) : np.searchsorted(self.vals, token, "right")]
+
+
+def occurs(stream, win, order, strides, anchor_at):
+    """Whether `win` occurs in order at one of the strides; `order` lists its positions rarest token first."""
+    n, k0 = len(win), order[0]
+    step = np.repeat(np.array(strides, dtype=np.int64), len(anchor_at))
+    start = np.tile(anchor_at, len(strides)) - k0 * step  # every (anchor, stride) pair's window start
+    keep = (start >= 0) & (start + (n - 1) * step < len(stream))
+    start, step = start[keep], step[keep]
+    for k in order[1:]:
+        if not len(start):
+            return False
+        keep = stream[start + k * step] == win[k]
+        start, step = start[keep], step[keep]
+    return len(start) > 0
+
+
+def record_occurs(stream, win, order, anchor_at):
     """A record (a test row's features and its answer) whose tokens all lie within one row's span, in any column order."""
-    need = np.bincount(win, minlength=int(win.max()) + 1)
-    anchor = min(set(win.tolist()), key=lambda t: len(positions(stream, t, hits)))
     reach = len(win) + 1
-    for p in positions(stream, anchor, hits)[:MAX_RECORD_ANCHORS]:
-        near = stream[max(0, p - reach) : p + reach]
-        have = np.bincount(near[(near >= 0) & (near < len(need))], minlength=len(need))
-        if (have >= need).all():
-            return True
-    return False
+    at = anchor_at[:MAX_RECORD_ANCHORS]
+    idx = at[:, None] + np.arange(-reach, reach)
+    near = np.where((idx >= 0) & (idx < len(stream)), stream[np.clip(idx, 0, len(stream) - 1)], -1)
+    seen = set()
+    for k in order:
+        tok = win[k]
+        if tok in seen:
+            continue
+        seen.add(tok)
+        near = near[(near == tok).sum(axis=1) >= int((win == tok).sum())]
+        if not len(near):
+            return False
+    return True
 
 
 def unpacked(data, depth=0):
-    """The stream itself and, for compressed data or zip archives, what they hold (bounded in size and depth)."""
-    yield data
-    if depth >= MAX_DEPTH:
+    """What compressed data or an archive (gzip, bzip2, xz, zip, ar as in .deb, tar) holds, else the stream itself.
+
+    The raw bytes of a stream that unpacks are not scanned: compressed bytes hold no readable numbers or words.
+    """
+    inner = None
+    if depth < MAX_DEPTH:
+        try:
+            if data[:2] == b"\x1f\x8b":
+                inner = [gzip.GzipFile(fileobj=io.BytesIO(data)).read(MAX_STREAM)]
+            elif data[:3] == b"BZh":
+                inner = [bz2.BZ2File(io.BytesIO(data)).read(MAX_STREAM)]
+            elif data[:6] == b"\xfd7zXZ\x00":
+                inner = [lzma.LZMAFile(io.BytesIO(data)).read(MAX_STREAM)]
+            elif data[:4] == b"PK\x03\x04":
+                with zipfile.ZipFile(io.BytesIO(data)) as z:
+                    inner = [z.open(m).read(MAX_STREAM) for m in z.infolist() if not m.is_dir()]
+            elif data[:8] == b"!<arch>\n":
+                inner = ar_members(data)
+            elif data[257:262] == b"ustar":
+                with tarfile.open(fileobj=io.BytesIO(data)) as t:
+                    inner = [t.extractfile(m).read(MAX_STREAM) for m in t.getmembers() if m.isfile()]
+        except (OSError, EOFError, ValueError, lzma.LZMAError, zipfile.BadZipFile, tarfile.TarError, NotImplementedError, RuntimeError):
+            inner = None  # not really compressed (a magic by chance) or damaged: scan the raw bytes
+    if inner is None:
+        yield data
         return
-    inner = []
-    try:
-        if data[:2] == b"\x1f\x8b":
-            inner.append(gzip.GzipFile(fileobj=io.BytesIO(data)).read(MAX_STREAM))
-        elif data[:3] == b"BZh":
-            inner.append(bz2.BZ2File(io.BytesIO(data)).read(MAX_STREAM))
-        elif data[:6] == b"\xfd7zXZ\x00":
-            inner.append(lzma.LZMAFile(io.BytesIO(data)).read(MAX_STREAM))
-        elif data[:4] == b"PK\x03\x04":
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                inner.extend(z.open(m).read(MAX_STREAM) for m in z.infolist() if not m.is_dir())
-    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, NotImplementedError, RuntimeError):
-        pass  # not really compressed (a magic by chance) or damaged: the raw bytes were scanned already
     for d in inner:
+        if d[:4] == b"\x7fELF":
+            SKIPPED["elf"] = SKIPPED.get("elf", 0) + 1  # compiled code, as for files
+            continue
         yield from unpacked(d, depth + 1)
+
+
+def ar_members(data):
+    """Members of a Unix ar archive (a .deb holds its files in data.tar.*): 60-byte headers, even-padded data."""
+    out, pos = [], 8
+    while pos + 60 <= len(data):
+        header = data[pos : pos + 60]
+        if header[58:60] != b"`\n":
+            raise ValueError("bad ar header")
+        size = int(header[48:58])
+        out.append(data[pos + 60 : pos + 60 + size])
+        pos += 60 + size + (size & 1)
+    return out
 
 
 def chunks(data):
@@ -221,11 +313,8 @@ def main():
     specs = [json.loads(a) for a in sys.argv[1:]]
     fp = Fingerprints(specs)
     hidden = [hashes(s, "fileHashes") for s in specs]
-    public = {}
-    for s in specs:
-        for size, hs in hashes(s, "publicHashes").items():
-            public.setdefault(size, set()).update(hs)
-    found, skipped = [], {}
+    public = [hashes(s, "publicHashes") for s in specs]
+    found, skipped = [], SKIPPED
     for root, dirs, files in os.walk("/"):
         if root == "/":
             dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")]
@@ -243,14 +332,16 @@ def main():
                 skipped[reason] = skipped.get(reason, 0) + 1
                 continue
             digest = hashlib.sha256(data).hexdigest()
-            if digest in public.get(len(data), ()):
+            # A task's own public file is the agent's to read; for the other tasks it is a file like any other.
+            own = {t for t, h in enumerate(public) if digest in h.get(len(data), ())}
+            if len(own) == len(specs):
                 continue
             for t, h in enumerate(hidden):
-                if digest in h.get(len(data), ()):
+                if t not in own and digest in h.get(len(data), ()):
                     found.append({"task": specs[t]["task"], "path": path, "kind": "file"})
             for t, n in fp.matched(data).items():
-                total = sum(1 for w in fp.windows if w[0] == t)
-                if n >= min(MIN_MATCHES, total):
+                total = fp.total[t]
+                if t not in own and n >= min(MIN_MATCHES, total):
                     found.append({"task": specs[t]["task"], "path": path, "kind": "content", "matched": n, "of": total})
     print(json.dumps({"found": found, "skipped": skipped}))
 

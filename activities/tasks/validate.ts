@@ -11,7 +11,7 @@ import { scoreSubmission, type ScoreResult } from './score';
 /** Scores are deterministic (same Debian libraries on host and sandbox, one thread); this only absorbs float printing. */
 export const M_INIT_TOLERANCE = 1e-6;
 
-export type StarterRun = { score: ScoreResult; seconds: number; exitCode: number; timedOut: boolean; stdoutTail: string; stderrTail: string; hiddenReachable: string[] };
+export type StarterRun = { score: ScoreResult; seconds: number; exitCode: number; timedOut: boolean; stdoutTail: string; stderrTail: string };
 
 export type ValidationRow = {
   task: string;
@@ -28,6 +28,8 @@ export type ValidationRow = {
 const HIDDEN_SCAN = fs.readFileSync(path.join(__dirname, 'hidden-scan.py'), 'utf8');
 /** Linux caps one argv string at 128 KiB (MAX_ARG_STRLEN); each task's fingerprints travel as one. */
 const MAX_ARG_BYTES = 120 * 1024;
+/** And all of argv plus the environment at ARG_MAX (2 MiB by default): room for ~150 tasks today. */
+const MAX_ARGV_BYTES = 1536 * 1024;
 
 const ScanOutput = z.object({
   found: z.array(
@@ -37,19 +39,39 @@ const ScanOutput = z.object({
 });
 export type HiddenFinding = z.infer<typeof ScanOutput>['found'][number];
 
+export type ScanTask = { task: string; publicDir: string; hiddenDir: string };
+
 /**
  * Files anywhere in the sandbox's filesystem from which a task's hidden answers can be read (should be none):
  * byte-identical copies of hidden files, and files holding runs of its answers or rows of its test set in any
- * format (hidden-scan.py). Several tasks are checked in one walk over the filesystem.
+ * format (hidden-scan.py). All tasks are checked in one walk over the filesystem; a task's own public files are
+ * not findings for it.
  */
-export async function findHiddenContent(sandbox: Sandbox, tasks: { task: string; publicDir: string; hiddenDir: string }[]): Promise<HiddenFinding[]> {
+export async function findHiddenContent(sandbox: Sandbox, tasks: ScanTask[]): Promise<HiddenFinding[]> {
   const args = tasks.map((t) => JSON.stringify(hiddenFingerprints(t.task, t)));
   args.forEach((a, i) => {
     if (Buffer.byteLength(a) > MAX_ARG_BYTES) throw new Error(`hidden-content scan: fingerprints of ${tasks[i].task} take ${Buffer.byteLength(a)} bytes, over ${MAX_ARG_BYTES}`);
   });
+  const total = args.reduce((n, a) => n + Buffer.byteLength(a), 0);
+  if (total > MAX_ARGV_BYTES) throw new Error(`hidden-content scan: the fingerprints of ${tasks.length} tasks take ${total} bytes, over ${MAX_ARGV_BYTES}; scan fewer tasks at a time`);
   const scan = await sandbox.exec({ cmd: ['python3', '-c', HIDDEN_SCAN, ...args], timeoutMs: 20 * 60_000 });
   if (scan.exitCode !== 0) throw new Error(`hidden-content scan failed in the sandbox: ${scan.stderr.slice(-500)}`);
   return ScanOutput.parse(JSON.parse(scan.stdout)).found;
+}
+
+/**
+ * What each task's agent could read of its hidden answers, from one scan of the sandbox image for all tasks.
+ * An agent sees the image plus its own public files (which are no finding for it), so one scan of the image
+ * with an empty workspace answers for every task what a scan per task with its workspace would.
+ */
+export async function hiddenReachableByTask(tasks: ScanTask[]): Promise<Map<string, string[]>> {
+  const sandbox = await Sandbox.create({ labels: { 'mlagent.tasks': 'hidden-scan' } });
+  try {
+    const found = await findHiddenContent(sandbox, tasks);
+    return new Map(tasks.map((t) => [t.task, found.filter((f) => f.task === t.task).map(describeFinding)]));
+  } finally {
+    await sandbox.destroy();
+  }
 }
 
 export function describeFinding(f: HiddenFinding): string {
@@ -61,16 +83,12 @@ export function reproduces(score: number, recorded: number): boolean {
   return Math.abs(score - recorded) <= M_INIT_TOLERANCE * Math.max(1, Math.abs(recorded));
 }
 
-/**
- * Runs the starter `python3 train.py` in a fresh sandbox on the task's public files, scores its
- * submission.csv on the host, and scans the sandbox's whole filesystem for any hidden file's content.
- */
+/** Runs the starter `python3 train.py` in a fresh sandbox on the task's public files and scores its submission.csv on the host. */
 export async function runStarter(name: string): Promise<StarterRun> {
   const spec = loadTask(name);
-  const { publicDir, hiddenDir } = await prepareTask(name);
+  const { publicDir } = await prepareTask(name);
   const sandbox = await Sandbox.create({ workspaceDir: publicDir, labels: { 'mlagent.tasks': name } });
   try {
-    const hiddenReachable = (await findHiddenContent(sandbox, [{ task: name, publicDir, hiddenDir }])).map(describeFinding);
     const run = await sandbox.exec({ cmd: ['python3', 'train.py'], timeoutMs: spec.scriptTimeoutSec * 1000 });
     const submission = await sandbox.readFile('submission.csv').catch(() => null);
     const score: ScoreResult =
@@ -84,15 +102,46 @@ export async function runStarter(name: string): Promise<StarterRun> {
       timedOut: run.timedOut,
       stdoutTail: run.stdout.slice(-2000),
       stderrTail: run.stderr.slice(-2000),
-      hiddenReachable,
     };
   } finally {
     await sandbox.destroy();
   }
 }
 
-/** Prepare (cached), run the starter in the sandbox, score it, compare with m_init, check hidden files stay hidden. */
+/**
+ * Per task: prepare (cached), run the starter in the sandbox, score it, compare with m_init; and one scan of the
+ * sandbox image for every task's hidden content, running next to the starters (it takes one CPU for about a
+ * minute, the starters take another).
+ */
+export async function validateTasks(names: string[]): Promise<ValidationRow[]> {
+  const rows: ValidationRow[] = [];
+  const prepared: ScanTask[] = [];
+  for (const name of names) {
+    const { row, scan } = await prepareRow(name);
+    rows.push(row);
+    if (scan) prepared.push(scan);
+  }
+  const ready = rows.filter((r) => prepared.some((p) => p.task === r.task));
+  const scanned = hiddenReachableByTask(prepared).then(
+    (m) => ({ ok: true as const, m }),
+    (err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }),
+  );
+  for (const row of ready) await runRow(row);
+  const scan = await scanned;
+  for (const row of ready) {
+    if (!scan.ok) row.problems.push(scan.error);
+    else if (scan.m.get(row.task)!.length) row.problems.push(`hidden content reachable in the sandbox at ${scan.m.get(row.task)!.join(', ')}`);
+    row.ok = row.problems.length === 0;
+  }
+  return rows;
+}
+
 export async function validateTask(name: string): Promise<ValidationRow> {
+  return (await validateTasks([name]))[0];
+}
+
+/** The task's row with preparation done, and what the hidden scan needs of it (none when preparing failed). */
+async function prepareRow(name: string): Promise<{ row: ValidationRow; scan?: ScanTask }> {
   const spec = loadTask(name);
   const row: ValidationRow = {
     task: name,
@@ -107,7 +156,7 @@ export async function validateTask(name: string): Promise<ValidationRow> {
   };
   try {
     const t0 = performance.now();
-    const { publicDir } = await prepareTask(name);
+    const { publicDir, hiddenDir } = await prepareTask(name);
     row.prepareSec = (performance.now() - t0) / 1000;
     // Built-in tasks have one known layout; an imported task's files are its own (its eval.py knows them).
     if (spec.provenance.kind === 'debian') {
@@ -115,9 +164,19 @@ export async function validateTask(name: string): Promise<ValidationRow> {
       const leaked = targetOf(spec).columns.filter((c) => testHeader.includes(c) || testHeader.includes(`"${c}"`));
       if (leaked.length) row.problems.push(`data/test.csv has answer column(s) ${leaked.join(', ')}`);
     }
-    const run = await runStarter(name);
+    return { row, scan: { task: name, publicDir, hiddenDir } };
+  } catch (err) {
+    row.problems.push(err instanceof Error ? err.message : String(err));
+    return { row };
+  }
+}
+
+/** Runs and scores the starter into the row. */
+async function runRow(row: ValidationRow): Promise<void> {
+  const spec = loadTask(row.task);
+  try {
+    const run = await runStarter(row.task);
     row.runSec = run.seconds;
-    if (run.hiddenReachable.length) row.problems.push(`hidden content reachable in the sandbox at ${run.hiddenReachable.join(', ')}`);
     if (!run.score.ok) row.problems.push(`${run.score.error}${run.stderrTail ? `: ${run.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
     else {
       row.score = run.score.metric;
@@ -127,6 +186,4 @@ export async function validateTask(name: string): Promise<ValidationRow> {
   } catch (err) {
     row.problems.push(err instanceof Error ? err.message : String(err));
   }
-  row.ok = row.problems.length === 0;
-  return row;
 }
