@@ -32,7 +32,7 @@ const ROW_BITS = 128;
 const MAX_FIELDS = 512;
 /** A window dominated by one value (a run of zeros) matches runs in unrelated data, whatever its bit count. */
 const MAX_SHARE_OF_ONE_VALUE = 0.9;
-/** A record needs this many fields whose value is rarer than 1 in 2^RARE_BITS in its column. */
+/** A record needs this many fields whose value is rarer than 1 in 2^RARE_BITS in its column and in the whole table. */
 const RECORD_RARE_FIELDS = 3;
 const RARE_BITS = 6;
 /** Wider rows are distinctive enough as `rows` windows; a record is matched within its own span, so it stays short. */
@@ -161,20 +161,40 @@ function bestStretch(row: string[], bits: number[]): [number, number] {
   return [from, to];
 }
 
+/**
+ * One record from each of WINDOWS even stretches of the test rows: the stretch's most distinctive row with
+ * RECORD_RARE_FIELDS rare values that is no training row. Taking the stretch's first row instead missed tables
+ * where few rows are that distinctive (randhie: 71 of 4038, and its test rows are shuffled, so only records find
+ * its source table).
+ */
 function recordWindows(test: CsvTable, answers: CsvTable, train: CsvTable | undefined): string[][] {
   const cols = test.header.map((_, i) => i).filter((i) => test.header[i] !== 'id');
+  if (cols.length > MAX_RECORD_FIELDS) return [];
   const answerCols = answers.header.map((_, i) => i).filter((i) => answers.header[i] !== 'id');
   const bits = fieldBits(test, cols);
+  // Matched in any column order, a record's values count as rare only if they are rare in the whole table too:
+  // pixel intensities 0-16 are rare in some columns but occur anywhere (digits' records matched an SQLite file).
+  const pooled = new Map<string, number>();
+  for (const r of test.rows) for (const c of cols) pooled.set(r[c], (pooled.get(r[c]) ?? 0) + 1);
+  const rareFields = (r: number) => cols.filter((c, j) => bits[r][j] >= RARE_BITS && -Math.log2(pooled.get(test.rows[r][c])! / (test.rows.length * cols.length)) >= RARE_BITS).length;
   const key = (fields: string[]) => [...fields].sort().join('\u0000');
   const names = [...cols.map((c) => test.header[c]), ...answerCols.map((c) => answers.header[c])];
   const inTrain = train ? names.map((n) => train.header.indexOf(n)) : [];
   // A test record equal to a training row (duplicates happen) would be found in the public train.csv.
   const trainKeys = new Set(train && inTrain.every((i) => i >= 0) ? train.rows.map((r) => key(inTrain.map((i) => r[i]))) : []);
+  const record = (r: number) => [...cols.map((c) => test.rows[r][c]), ...answerCols.map((c) => answers.rows[r][c])];
+  const ss = starts(test.rows.length);
   const windows: string[][] = [];
-  for (const s of starts(test.rows.length)) {
-    if (cols.length > MAX_RECORD_FIELDS || bits[s].filter((b) => b >= RARE_BITS).length < RECORD_RARE_FIELDS) continue;
-    const fields = [...cols.map((c) => test.rows[s][c]), ...answerCols.map((c) => answers.rows[s][c])];
-    if (!trainKeys.has(key(fields))) windows.push(fields.filter((f) => !MISSING.has(f)));
-  }
+  ss.forEach((s, i) => {
+    let best = -1;
+    let bestBits = -1;
+    for (let r = s; r < (ss[i + 1] ?? test.rows.length); r++) {
+      const total = bits[r].reduce((a, b) => a + b, 0);
+      if (total <= bestBits || rareFields(r) < RECORD_RARE_FIELDS || trainKeys.has(key(record(r)))) continue;
+      best = r;
+      bestBits = total;
+    }
+    if (best >= 0) windows.push(record(best).filter((f) => !MISSING.has(f)));
+  });
   return windows;
 }
