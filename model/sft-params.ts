@@ -55,8 +55,11 @@ export type StepRecord = z.infer<typeof StepRecord>;
 
 /** What a heartbeat carries: progress and the checkpoint a retry resumes from. */
 /** `loss` is absent in the beats sent inside the first step of an attempt (no step of it has finished yet). */
-export const SftHeartbeat = z.object({ step: z.number().int(), loss: z.number().optional(), checkpoint: ArtifactRef.optional() });
+/** `previous`: the checkpoint before `checkpoint`, what a retry falls back to when `checkpoint` is corrupt or gone. */
+export const SftHeartbeat = z.object({ step: z.number().int(), loss: z.number().optional(), checkpoint: ArtifactRef.optional(), previous: ArtifactRef.optional() });
 export type SftHeartbeat = z.infer<typeof SftHeartbeat>;
+
+export type RejectedCheckpoint = { checkpoint: ArtifactRef; error: string };
 
 /** The model SFT started from, as the run resolved it. */
 export type SftBase = { kind: 'checkpoint'; checkpoint: ArtifactRef } | { kind: 'model'; name: string; checkpoint: ArtifactRef } | { kind: 'fresh' };
@@ -72,5 +75,7 @@ export interface SftResult {
   finalLoss: number;
   /** Step this attempt started from (0 = from scratch). */
   resumedFromStep: number;
+  /** Checkpoints this attempt could have resumed from but rejected (corrupt or missing), newest first. */
+  rejectedCheckpoints?: RejectedCheckpoint[];
   heldOutLoss?: { before: number; after: number };
 }

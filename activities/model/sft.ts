@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { ArtifactRef } from '../../core/artifact-ref';
 import { Context } from '@temporalio/activity';
 import { ArtifactStore } from '../artifact-store';
 import { initBackend } from '../../model/backend';
@@ -14,6 +15,7 @@ import { SftHeartbeat, SftInput, SftResult, StepRecord } from '../../model/sft-p
 import { evalLoss, totalSteps, trainLoop } from '../../model/sft-trainer';
 import { pauseIfRequested } from '../fault-points';
 import { loadOrInitPolicy, resolveSftBase } from './policy-files';
+import { loadNewestIntact } from './resume-checkpoint';
 import { openScalarLog } from './tensorboard';
 
 /** Training progress stored inside each intermediate checkpoint. */
@@ -46,17 +48,23 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
   const train = order.slice(nHeld).map((i) => examples[i]);
 
   const resume = SftHeartbeat.safeParse(ctx.info.heartbeatDetails);
-  const resumeFrom = resume.success ? resume.data.checkpoint : undefined;
   const base = await resolveSftBase(input);
   const baseRef = base.kind === 'fresh' ? undefined : base.checkpoint;
-  const { model, tokenizer, files } = await loadOrInitPolicy({
-    store,
-    base: resumeFrom ?? baseRef,
-    modelConfig: input.modelConfig,
-    corpus: examples.flatMap(exampleTexts),
-    vocabSize: input.tokenizerVocabSize ?? 4096,
-    seed: input.seed,
+  // A retry resumes from its last checkpoint, or the one before when that one fails the store's hash check.
+  const resumed = await loadNewestIntact({
+    candidates: resume.success ? [resume.data.checkpoint, resume.data.previous] : [],
+    load: (checkpoint) => loadOrInitPolicy({
+      store,
+      base: checkpoint ?? baseRef,
+      modelConfig: input.modelConfig,
+      corpus: examples.flatMap(exampleTexts),
+      vocabSize: input.tokenizerVocabSize ?? 4096,
+      seed: input.seed,
+    }),
+    log,
   });
+  const resumeFrom = resumed.from;
+  const { model, tokenizer, files } = resumed.loaded;
   // The base's template renders the examples; trained checkpoints keep it (and provenance) for acting.
   const renderer = PromptRenderer.forCheckpoint(files ?? new Map(), tokenizer, 'base');
   if (input.gradientCheckpointing !== undefined) model.gradientCheckpointing = input.gradientCheckpointing;
@@ -97,13 +105,14 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
 
     const scalars = openScalarLog({ run: ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, stage: 'sft', log });
     let lastCheckpoint = resumeFrom;
+    let previousCheckpoint: ArtifactRef | undefined = resumed.older[0];
     const saveTrainingCheckpoint = async (step: number) => {
       const files = modelFiles();
       files.set('optimizer.safetensors', encodeSafetensors(optimizer.state()));
       files.set('trainer_state.json', Buffer.from(JSON.stringify({ step, curve, heldOutBefore: before } satisfies TrainerState)));
       return putCheckpoint(store, files);
     };
-    let lastBeat: SftHeartbeat = { step: startStep, loss: curve.at(-1)?.loss, checkpoint: resumeFrom };
+    let lastBeat: SftHeartbeat = { step: startStep, loss: curve.at(-1)?.loss, checkpoint: resumeFrom, previous: previousCheckpoint };
     await trainLoop({
       model, optimizer, rows, startStep, attempt: ctx.info.attempt,
       hyper: input,
@@ -115,8 +124,11 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
       afterStep: async (rec) => {
         curve.push(rec);
         scalars?.scalars(rec.step, { 'sft/loss': rec.loss, 'sft/lr': rec.lr, 'sft/grad_norm': rec.gradNorm });
-        if (rec.step % input.checkpointEvery === 0 && rec.step < total) lastCheckpoint = await saveTrainingCheckpoint(rec.step);
-        const beat: SftHeartbeat = { step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint };
+        if (rec.step % input.checkpointEvery === 0 && rec.step < total) {
+          previousCheckpoint = lastCheckpoint;
+          lastCheckpoint = await saveTrainingCheckpoint(rec.step);
+        }
+        const beat: SftHeartbeat = { step: rec.step, loss: rec.loss, checkpoint: lastCheckpoint, previous: previousCheckpoint };
         lastBeat = beat;
         ctx.heartbeat(beat);
         log(`step ${rec.step}/${total} loss ${rec.loss.toFixed(4)} lr ${rec.lr.toExponential(2)}`);
@@ -136,7 +148,7 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     }
     const heldOutLoss = before !== undefined && after !== undefined ? { before, after } : undefined;
     const lossCurve = await store.putJson({ steps: curve, heldOutLoss }, 'sft-loss-curve');
-    return { base, checkpoint, mergedCheckpoint, lossCurve, steps: total, finalLoss: curve[curve.length - 1]?.loss ?? NaN, resumedFromStep: startStep, heldOutLoss };
+    return { base, checkpoint, mergedCheckpoint, lossCurve, steps: total, finalLoss: curve[curve.length - 1]?.loss ?? NaN, resumedFromStep: startStep, heldOutLoss, rejectedCheckpoints: resumed.rejected.length ? resumed.rejected : undefined };
   } finally {
     model.dispose();
     adapters?.dispose();
