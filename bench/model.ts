@@ -133,7 +133,7 @@ async function benchTrainImported(name: string, text: string, w: TrainWork) {
   const rows = textRows(tokenizer, text, w.seq);
   const held = rows.slice(-2), train = rows.slice(0, -2);
   if (train.length < w.batch) throw new Error(`the bench text has ${train.length} windows of ${w.seq} tokens, fewer than a batch of ${w.batch}`);
-  const heldOutBefore = evalLoss(model, held, 1);
+  const heldOutBefore = await evalLoss({ model, rows: held, batchSize: 1 });
   const steps: { loss: number; s: number; rssMiB: number }[] = [];
   const t0 = Date.now();
   for (let step = 0; w.seconds ? (Date.now() - t0) / 1000 < w.seconds : step < w.steps + 1; step++) {
@@ -153,7 +153,7 @@ async function benchTrainImported(name: string, text: string, w: TrainWork) {
     trainSeconds: (Date.now() - t0) / 1000,
     lossFirst: steps[0].loss,
     lossLast: steps[steps.length - 1].loss,
-    heldOutLoss: { before: heldOutBefore, after: evalLoss(model, held, 1) },
+    heldOutLoss: { before: heldOutBefore, after: await evalLoss({ model, rows: held, batchSize: 1 }) },
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     curve: steps.map((x) => Number(x.loss.toFixed(4))),
     rssMiBAfterStep: steps.map((x) => Math.round(x.rssMiB)),

@@ -79,14 +79,15 @@ export async function trainStep(p: {
   return { loss, gradNorm };
 }
 
-/** Mean response-token loss over `rows` (no gradient). */
-export function evalLoss(model: Qwen2Model, rows: PackedRow[], batchSize: number): number {
+/** Mean response-token loss over `rows` (no gradient), `batchSize` rows a pass; `afterBatch` as trainStep's hook. */
+export async function evalLoss(p: { model: Qwen2Model; rows: PackedRow[]; batchSize: number; afterBatch?: () => Promise<void> }): Promise<number> {
   let sum = 0, count = 0;
-  for (let i = 0; i < rows.length; i += batchSize) {
-    const batch = toBatch(rows.slice(i, i + batchSize));
+  for (let i = 0; i < p.rows.length; i += p.batchSize) {
+    const batch = toBatch(p.rows.slice(i, i + p.batchSize));
     const n = batch.weights.flat().reduce((a, b) => a + b, 0);
-    sum += tf.tidy(() => lmLoss(model, batch).dataSync()[0]) * n;
+    sum += tf.tidy(() => lmLoss(p.model, batch).dataSync()[0]) * n;
     count += n;
+    await p.afterBatch?.();
   }
   return sum / count;
 }

@@ -101,26 +101,30 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     const heldRows = nHeld ? pack(heldOut, 'held-out') : [];
     const total = totalSteps(rows.length, input);
     log(`${train.length} examples in ${rows.length} packed rows of ${maxLen}; ${total} steps, ${model.parameterCount()} parameters; base ${base.kind === 'model' ? base.name : base.kind}, ${renderer.template ? 'its chat template' : 'plain prompt rendering (no chat template)'}`);
-    const before = heldRows.length ? (state.heldOutBefore ?? evalLoss(model, heldRows, input.batchSize)) : undefined;
 
-    const scalars = openScalarLog({ run: ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, stage: 'sft', log });
     let lastCheckpoint = resumeFrom;
     let previousCheckpoint: ArtifactRef | undefined = resumed.older[0];
+    let lastBeat: SftHeartbeat = { step: startStep, loss: curve.at(-1)?.loss, checkpoint: resumeFrom, previous: previousCheckpoint };
+    // Between micro-batches and held-out batches, not only between steps: one pass of the 135M default takes minutes under load.
+    const beatAndYield = async () => {
+      ctx.heartbeat(lastBeat);
+      await new Promise((r) => setImmediate(r));
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+    };
+    const heldOutLossOf = () => evalLoss({ model, rows: heldRows, batchSize: input.microBatchSize ?? input.batchSize, afterBatch: beatAndYield });
+    const before = heldRows.length ? (state.heldOutBefore ?? (await heldOutLossOf())) : undefined;
+
+    const scalars = openScalarLog({ run: ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, stage: 'sft', log });
     const saveTrainingCheckpoint = async (step: number) => {
       const files = modelFiles();
       files.set('optimizer.safetensors', encodeSafetensors(optimizer.state()));
       files.set('trainer_state.json', Buffer.from(JSON.stringify({ step, curve, heldOutBefore: before } satisfies TrainerState)));
       return putCheckpoint(store, files);
     };
-    let lastBeat: SftHeartbeat = { step: startStep, loss: curve.at(-1)?.loss, checkpoint: resumeFrom, previous: previousCheckpoint };
     await trainLoop({
       model, optimizer, rows, startStep, attempt: ctx.info.attempt,
       hyper: input,
-      afterMicroBatch: async () => {
-        ctx.heartbeat(lastBeat);
-        await new Promise((r) => setImmediate(r));
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
-      },
+      afterMicroBatch: beatAndYield,
       afterStep: async (rec) => {
         curve.push(rec);
         scalars?.scalars(rec.step, { 'sft/loss': rec.loss, 'sft/lr': rec.lr, 'sft/grad_norm': rec.gradNorm });
@@ -137,7 +141,7 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
       },
     });
-    const after = heldRows.length ? evalLoss(model, heldRows, input.batchSize) : undefined;
+    const after = heldRows.length ? await heldOutLossOf() : undefined;
     if (before !== undefined && after !== undefined) scalars?.scalars(total, { 'sft/held_out_loss_before': before, 'sft/held_out_loss_after': after });
     scalars?.flush();
     const checkpoint = await putCheckpoint(store, modelFiles());

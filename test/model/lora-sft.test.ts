@@ -32,11 +32,11 @@ test('a few LoRA SFT steps on the pretrained 135M model lower the loss on real r
   const train = rows.slice(0, 2), held = rows.slice(2, 4);
   assert.equal(held.length, 2);
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
-  const heldBefore = evalLoss(model, held, 2);
+  const heldBefore = await evalLoss({ model, rows: held, batchSize: 2 });
   const losses: number[] = [];
   const t0 = Date.now();
   for (let step = 0; step < 6; step++) losses.push((await trainStep({ model, optimizer, batch: toBatch(train), lr: 2e-3, clipNorm: 1, microBatchSize: 1 })).loss);
-  const heldAfter = evalLoss(model, held, 2);
+  const heldAfter = await evalLoss({ model, rows: held, batchSize: 2 });
   console.log(`LoRA SFT ${MODEL}: ${adapters.namedVariables().size} adapter tensors; train loss ${losses.map((l) => l.toFixed(3)).join(' → ')}; held-out ${heldBefore.toFixed(3)} → ${heldAfter.toFixed(3)}; ${((Date.now() - t0) / 6000).toFixed(1)} s/step (2 × 256 tokens)`);
   const base = new Map([...model.params].slice(0, 3).map(([n, v]) => [n, v.dataSync().slice(0, 8)]));
   assert.ok(losses[losses.length - 1] < losses[0] * 0.8, `train loss ${losses[0]} → ${losses[losses.length - 1]}`);
