@@ -22,7 +22,12 @@ export class ArtifactStore {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const ref = ArtifactRef.parse({ sha256, size: bytes.length, kind });
     const dest = this.pathOf(ref);
-    if (await this.isIntact(ref)) return ref;
+    if (await this.isIntact(ref)) {
+      // The mtime is the last put: garbage collection keeps what was stored or re-stored recently (artifact-gc.ts).
+      const now = new Date();
+      await fs.utimes(dest, now, now);
+      return ref;
+    }
     await fs.mkdir(path.dirname(dest), { recursive: true });
     const tmp = path.join(this.root, 'tmp', `${sha256}.${randomBytes(6).toString('hex')}`);
     await fs.mkdir(path.dirname(tmp), { recursive: true });
