@@ -19,7 +19,7 @@ export type Decoding = z.infer<typeof Decoding>;
 export const DEFAULT_POLICY_DECODING: Decoding = 'constrained';
 
 export const AgentSpec = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('scripted') }),
+  z.object({ kind: z.literal('scripted') }).strict(),
   /** The trained policy (a checkpoint from `sft`), served by the model worker. */
   z.object({
     kind: z.literal('policy'),
@@ -32,7 +32,7 @@ export const AgentSpec = z.discriminatedUnion('kind', [
      * one on its own, and an invalid step teaches and scores nothing. 'free' samples the whole vocabulary.
      */
     decoding: Decoding.default(DEFAULT_POLICY_DECODING),
-  }),
+  }).strict(),
   /**
    * An OpenAI-compatible chat model prompted MLAgentBench-style: the worker's endpoint (MLAGENT_LLM_BASE_URL /
    * MLAGENT_LLM_MODEL), another `model` on it, or another keyless endpoint `baseUrl` (e.g. a local server): the
@@ -44,7 +44,7 @@ export const AgentSpec = z.discriminatedUnion('kind', [
     maxTokens: z.number().int().positive().optional(),
     baseUrl: z.url().optional(),
     model: z.string().min(1).optional(),
-  }).refine((a) => a.baseUrl === undefined || a.model !== undefined, { message: 'an llm agent with its own baseUrl needs a model', path: ['model'] }),
+  }).strict().refine((a) => a.baseUrl === undefined || a.model !== undefined, { message: 'an llm agent with its own baseUrl needs a model', path: ['model'] }),
 ]);
 export type AgentSpec = z.infer<typeof AgentSpec>;
 
@@ -58,7 +58,7 @@ export const EpisodeLimits = z.object({
   hostLostAfterSec: z.number().int().min(5).default(300),
   /** A policy decision no model worker has picked up within this long fails the episode (no worker is running). */
   modelWorkerLostAfterSec: z.number().int().min(1).default(300),
-});
+}).strict();
 export type EpisodeLimits = z.infer<typeof EpisodeLimits>;
 
 /**
@@ -77,7 +77,7 @@ export const EpisodeInput = z.object({
   seed: z.number().int().default(0),
   /** Fixed by the parent run (collection, evaluation); read from the task when the episode is started alone. */
   rewardScale: RewardScale.optional(),
-});
+}).strict();
 export type EpisodeInput = z.input<typeof EpisodeInput>;
 export type EpisodeConfig = z.output<typeof EpisodeInput>;
 

@@ -47,7 +47,7 @@ export const SftInput = z.object({
    * 135M default on 2 idle cores, minutes on a loaded machine).
    */
   heartbeatTimeoutSeconds: z.number().int().min(1).default(300),
-});
+}).strict();
 export type SftInput = z.output<typeof SftInput>;
 
 export const StepRecord = z.object({ step: z.number().int(), loss: z.number(), lr: z.number(), gradNorm: z.number(), attempt: z.number().int() });

@@ -65,3 +65,16 @@ test('train --config loads YAML; an unknown key is rejected naming it; flags ove
   assert.equal(demo.ppo?.statesPerIteration, 2, 'the preset\'s other PPO fields stay');
   assert.equal(demo.evaluate, undefined);
 });
+
+test('every workflow input rejects an unknown key (a typo) naming it, at any depth', () => {
+  const rejects = (schema: { safeParse(v: unknown): { success: boolean; error?: unknown } }, input: unknown, key: string) => {
+    const r = schema.safeParse(input);
+    assert.equal(r.success, false, `accepted ${JSON.stringify(input)}`);
+    assert.match(JSON.stringify(r.error), new RegExp(key));
+  };
+  rejects(EpisodeInput, { task: 'co2', maxSteps: 3 }, 'maxSteps');
+  rejects(EpisodeInput, { task: 'co2', limits: { maxStep: 3 } }, 'maxStep');
+  rejects(EpisodeInput, { task: 'co2', agent: { kind: 'scripted', temperature: 0 } }, 'temperature');
+  rejects(SftInput, { dataset: { sha256: '0'.repeat(64), size: 1, kind: 'sft-dataset' }, epoch: 2 }, 'epoch');
+  rejects(PpoInput, { statesPool: { sha256: '0'.repeat(64), size: 1, kind: 'states-pool' }, checkpoint: { sha256: '0'.repeat(64), size: 1, kind: 'checkpoint' }, iteratons: 3 }, 'iteratons');
+});
