@@ -17,6 +17,7 @@ const GgufTokenizerMeta = z.object({
   'tokenizer.ggml.merges': z.array(z.string()),
   'tokenizer.ggml.bos_token_id': z.number().int().nonnegative().optional(),
   'tokenizer.ggml.eos_token_id': z.number().int().nonnegative().optional(),
+  'tokenizer.ggml.unknown_token_id': z.number().int().nonnegative().optional(),
   'tokenizer.ggml.add_bos_token': z.boolean().default(false),
   'tokenizer.chat_template': z.string().optional(),
 });
@@ -47,7 +48,7 @@ export function parseTokenizerMeta(metadata: Record<string, unknown>, source: st
   if (!(m['tokenizer.ggml.pre'] in PRE_TOKENIZERS)) throw new Error(`${source}: pre-tokenizer ${JSON.stringify(m['tokenizer.ggml.pre'])} is not supported (${Object.keys(PRE_TOKENIZERS).join(', ')} are)`);
   const n = m['tokenizer.ggml.tokens'].length;
   if (m['tokenizer.ggml.token_type'] && m['tokenizer.ggml.token_type'].length !== n) throw new Error(`${source}: ${m['tokenizer.ggml.token_type'].length} token types for ${n} tokens`);
-  for (const key of ['tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id'] as const)
+  for (const key of ['tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id', 'tokenizer.ggml.unknown_token_id'] as const)
     if ((m[key] ?? 0) >= n) throw new Error(`${source}: ${key} ${m[key]} is outside the ${n}-token vocabulary`);
   return m;
 }
@@ -55,6 +56,7 @@ export function parseTokenizerMeta(metadata: Record<string, unknown>, source: st
 export function tokenizerJsonFromGguf(m: GgufTokenizerMeta, source: string): TokenizerJson {
   const tokens = m['tokenizer.ggml.tokens'];
   const types = m['tokenizer.ggml.token_type'] ?? [];
+  const unk = m['tokenizer.ggml.unknown_token_id'];
   const vocab: Record<string, number> = {};
   tokens.forEach((t, id) => {
     if (Object.hasOwn(vocab, t)) throw new Error(`${source}: token ${JSON.stringify(t)} appears twice in the vocabulary (ids ${vocab[t]} and ${id})`);
@@ -73,7 +75,8 @@ export function tokenizerJsonFromGguf(m: GgufTokenizerMeta, source: string): Tok
     pre_tokenizer: PRE_TOKENIZERS[m['tokenizer.ggml.pre']],
     post_processor: null,
     decoder: byteLevel(true),
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: m['tokenizer.ggml.merges'] },
+    // transformers' GGUF conversion keeps the unknown token: a byte the vocabulary lacks becomes it
+    model: { type: 'BPE', dropout: null, unk_token: unk === undefined ? null : tokens[unk], continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: m['tokenizer.ggml.merges'] },
   } as TokenizerJson;
 }
 

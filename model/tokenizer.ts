@@ -95,10 +95,14 @@ export class Tokenizer {
   private readonly split: Splitter;
   private readonly nfc: boolean;
   private readonly cache = new Map<string, number[]>();
+  /** The unk token's id, when the tokenizer has one: what a symbol missing from the vocabulary encodes as. */
+  private readonly unkId?: number;
 
   /** `eos`: the end-of-sequence id when the model's config names one (an instruct model ends turns with its own token). */
   constructor(readonly json: TokenizerJson, private readonly eos?: number) {
     this.vocab = new Map(Object.entries(json.model.vocab));
+    const unk = (json.model as { unk_token?: string | null }).unk_token;
+    this.unkId = unk ? this.vocab.get(unk) : undefined;
     this.added = new Map((json.added_tokens ?? []).map((t) => [t.content, t.id]));
     this.idToToken = [];
     for (const [tok, id] of [...this.vocab, ...this.added]) this.idToToken[id] = tok;
@@ -164,7 +168,10 @@ export class Tokenizer {
   private bpe(word: string): number[] {
     const hit = this.cache.get(word);
     if (hit) return hit;
-    let parts = Array.from(word);
+    // A byte symbol the vocabulary lacks (SmolLM2 has no token for 21 bytes, e.g. 0x1D) becomes the unk token in
+    // place, or without one is dropped before merging, as Hugging Face tokenizers' BPE does (no byte fallback): an
+    // observation holding such a control byte must not stop the policy.
+    let parts = Array.from(word).filter((c) => this.unkId !== undefined || this.vocab.has(c));
     while (parts.length > 1) {
       let best = -1;
       let bestRank = Infinity;
@@ -181,7 +188,7 @@ export class Tokenizer {
       parts = merged;
     }
     const ids = parts.map((p) => {
-      const id = this.vocab.get(p);
+      const id = this.vocab.get(p) ?? (p.length === 1 ? this.unkId : undefined);
       if (id === undefined) throw new Error(`tokenizer: no vocabulary entry for ${JSON.stringify(p)}`);
       return id;
     });

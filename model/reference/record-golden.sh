@@ -20,9 +20,10 @@ mkdir -p test/model/golden
 messages=$(mktemp)
 trap 'rm -f "$messages"' EXIT
 npx tsx model/reference/state-prompt.ts > "$messages"
-# --state-prompt-only: re-record just the agent-prompt example (after a prompt change), without loading the model
-if [ "${1:-}" = "--state-prompt-only" ]; then
-  "$venv/bin/python" model/reference/record_golden.py --state-prompt-only "$file" test/model/golden/smollm2-135m-instruct.json "$messages"
+# --tokenizer-only: re-record just the tokenizer corpus and the agent-prompt example (after a corpus or prompt
+# change), without loading the model
+if [ "${1:-}" = "--tokenizer-only" ]; then
+  "$venv/bin/python" model/reference/record_golden.py --tokenizer-only "$file" test/model/golden/smollm2-135m-instruct.json "$messages"
 else
   OMP_NUM_THREADS="$(nproc)" "$venv/bin/python" model/reference/record_golden.py "$file" test/model/golden/smollm2-135m-instruct.json "$messages"
 fi

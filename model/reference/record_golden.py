@@ -9,7 +9,7 @@
     apply_chat_template as a generation prompt and as a whole conversation, with the prompt's token ids.
 
 Usage: record_golden.py GGUF OUT_JSON [STATE_MESSAGES_JSON]
-   or: record_golden.py --state-prompt-only GGUF OUT_JSON STATE_MESSAGES_JSON  (re-records only state_prompt, no model load)
+   or: record_golden.py --tokenizer-only GGUF OUT_JSON STATE_MESSAGES_JSON  (re-records only tokenizer and state_prompt, no model load)
 """
 import base64
 import hashlib
@@ -40,6 +40,8 @@ CORPUS = [
     "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n",
     "   leading spaces and trailing   ",
     "x = {'a': [1, 2.5, -3e10], \"b\": None}  # comment ~!@#$%^&*()",
+    # bytes the vocabulary has no token for (0x04, 0x1D, 0xC0 ...), as a binary file's observation may hold
+    "rec\x1dsep.\x1d.((\x04))\x1f\x00 end\x06x",
 ]
 
 MESSAGES = [
@@ -91,16 +93,21 @@ def state_prompt(tok, messages_path):
     }
 
 
-def state_prompt_only(gguf_path, out_path, messages_path):
+def tokenizer_corpus(tok):
+    return [{"text": s, "ids": tok(s, add_special_tokens=False).input_ids} for s in CORPUS]
+
+
+def tokenizer_only(gguf_path, out_path, messages_path):
     d, fname = os.path.split(os.path.abspath(gguf_path))
     tok = AutoTokenizer.from_pretrained(d, gguf_file=fname)
     with open(out_path) as f:
         golden = json.load(f)
+    golden["tokenizer"] = tokenizer_corpus(tok)
     golden["state_prompt"] = state_prompt(tok, messages_path)
     with open(out_path, "w") as f:
         json.dump(golden, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print(f"updated state_prompt in {out_path}: {len(golden['state_prompt']['prompt_ids'])}-token prompt")
+    print(f"updated tokenizer ({len(golden['tokenizer'])} texts) and state_prompt in {out_path}: {len(golden['state_prompt']['prompt_ids'])}-token prompt")
 
 
 def main(gguf_path, out_path, messages_path=None):
@@ -114,7 +121,7 @@ def main(gguf_path, out_path, messages_path=None):
         tensors[t.name] = {"type": t.tensor_type.name, "shape": list(values.shape), "sha256": sha(values)}
 
     tok = AutoTokenizer.from_pretrained(d, gguf_file=fname)
-    corpus = [{"text": s, "ids": tok(s, add_special_tokens=False).input_ids} for s in CORPUS]
+    corpus = tokenizer_corpus(tok)
     chat = {
         "messages": MESSAGES,
         "with_system": tok.apply_chat_template(MESSAGES, tokenize=False, add_generation_prompt=True),
@@ -156,7 +163,7 @@ def main(gguf_path, out_path, messages_path=None):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--state-prompt-only":
-        state_prompt_only(*sys.argv[2:])
+    if sys.argv[1] == "--tokenizer-only":
+        tokenizer_only(*sys.argv[2:])
     else:
         main(*sys.argv[1:])

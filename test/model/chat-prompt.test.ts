@@ -40,7 +40,7 @@ before(async () => {
 }, { timeout: 120_000 });
 
 test('a state\'s prompt renders, and tokenizes, exactly like transformers\' apply_chat_template', { timeout: 30_000 }, () => {
-  assert.deepEqual(fixtureMessages(), golden.messages, 'the prompt builder still makes the recorded messages (re-record with record-golden.sh --state-prompt-only after a prompt change)');
+  assert.deepEqual(fixtureMessages(), golden.messages, 'the prompt builder still makes the recorded messages (re-record with record-golden.sh --tokenizer-only after a prompt change)');
   const prompt = promptMessages(FIXTURE_STATE);
   assert.ok(renderer.template, 'the imported checkpoint carries its chat template');
   assert.equal(renderer.prompt(prompt), golden.prompt);

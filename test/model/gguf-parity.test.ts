@@ -36,13 +36,26 @@ test('imported SmolLM2 logits match transformers LlamaForCausalLM on the same GG
   model.dispose();
 });
 
-test('tokenizer ids equal transformers\' GGUF tokenizer on code, CSV, prose, unicode and chat markup', { timeout: 60_000 }, () => {
+test('tokenizer ids equal transformers\' GGUF tokenizer on code, CSV, prose, unicode, chat markup and bytes without a token', { timeout: 60_000 }, () => {
   const tok = Tokenizer.fromJson(JSON.parse(files.get('tokenizer.json')!.toString('utf8')));
+  const unk = tok.tokenId('<|endoftext|>');
   for (const { text, ids } of golden().tokenizer) {
     assert.deepEqual(tok.encode(text), ids, `ids of ${JSON.stringify(text.slice(0, 40))}`);
-    assert.equal(tok.decode(ids), text, 'decoding gives the text back');
+    // a byte the vocabulary lacks becomes the unk token: only such texts do not come back
+    if (!ids.includes(unk)) assert.equal(tok.decode(ids), text, 'decoding gives the text back');
   }
+  assert.ok(golden().tokenizer.some(({ ids }) => ids.includes(unk)), 'the corpus has bytes without a token');
   assert.deepEqual(tok.encode(golden().logits.prompt), golden().logits.ids);
+});
+
+test('without an unk token a byte the vocabulary lacks is dropped before merging, as tokenizers\' BPE does', { timeout: 60_000 }, () => {
+  const json = JSON.parse(files.get('tokenizer.json')!.toString('utf8'));
+  const tok = Tokenizer.fromJson({ ...json, model: { ...json.model, unk_token: null } });
+  // ids from Hugging Face tokenizers 0.20.3 (Tokenizer.from_file on this tokenizer.json with unk_token null)
+  assert.deepEqual(tok.encode('a\x1db'), [81, 82]);
+  assert.deepEqual(tok.encode('.\x1d.'), [950]);
+  assert.deepEqual(tok.encode('((\x04))'), [24, 5107]);
+  assert.deepEqual(tok.encode('\x1d'), []);
 });
 
 test('the chat template renders like transformers\' apply_chat_template', { timeout: 30_000 }, () => {
