@@ -29,18 +29,35 @@ export interface PolicyActResult {
   usage: TokenUsage;
 }
 
-/** The model worker keeps the last policy it served in memory: an episode asks it 15 times in a row. */
-let loaded: { sha256: string; model: Qwen2Model; tokenizer: Tokenizer; renderer: PromptRenderer } | undefined;
+type LoadedPolicy = { model: Qwen2Model; tokenizer: Tokenizer; renderer: PromptRenderer };
 
-export async function policyFor(ref: ArtifactRef): Promise<{ model: Qwen2Model; tokenizer: Tokenizer; renderer: PromptRenderer }> {
-  if (loaded?.sha256 !== ref.sha256) {
-    loaded?.model.dispose();
-    const files = await getCheckpoint(new ArtifactStore(), ref);
-    const source = `checkpoint ${ref.sha256.slice(0, 12)}`;
-    const { model, tokenizer } = modelFromFiles(files, source);
-    loaded = { sha256: ref.sha256, model, tokenizer, renderer: PromptRenderer.forCheckpoint(files, tokenizer, source) };
+/**
+ * The policies the model worker served last, most recent last. An episode asks the same policy 15 times in a row,
+ * and an evaluation interleaves the episodes of several policies (base, SFT, SFT + PPO): keeping only one made
+ * every decision reload a 0.5–1.6 GB checkpoint. `MLAGENT_POLICY_CACHE` bounds how many stay (memory: ~0.55 GB
+ * each for the 135M default).
+ */
+const loaded = new Map<string, LoadedPolicy>();
+const cacheSize = () => Math.max(1, Number(process.env.MLAGENT_POLICY_CACHE ?? 3));
+
+export async function policyFor(ref: ArtifactRef): Promise<LoadedPolicy> {
+  const hit = loaded.get(ref.sha256);
+  if (hit) {
+    loaded.delete(ref.sha256);
+    loaded.set(ref.sha256, hit);
+    return hit;
   }
-  return loaded;
+  for (const [sha, old] of loaded) {
+    if (loaded.size < cacheSize()) break;
+    old.model.dispose();
+    loaded.delete(sha);
+  }
+  const files = await getCheckpoint(new ArtifactStore(), ref);
+  const source = `checkpoint ${ref.sha256.slice(0, 12)}`;
+  const { model, tokenizer } = modelFromFiles(files, source);
+  const policy = { model, tokenizer, renderer: PromptRenderer.forCheckpoint(files, tokenizer, source) };
+  loaded.set(ref.sha256, policy);
+  return policy;
 }
 
 /**
