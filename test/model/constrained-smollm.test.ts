@@ -73,8 +73,8 @@ test('SmolLM2-135M-Instruct with constrained decoding writes a parseable, schema
   console.log(`# prompts: ${Math.min(...lengths)}–${Math.max(...lengths)} tokens`);
 
   const BATCH = 10;
-  // constrained: ≤ 24 thought + ~12 header + ≤ 64 input tokens; free: long enough for a response of that size
-  const run = (decoding: 'constrained' | 'free', maxNewTokens: number) => {
+  // ≤ 24 thought + ~12 header + ≤ 64 input tokens
+  const run = (decoding: 'constrained', maxNewTokens: number) => {
     const t0 = Date.now();
     const gens: Generation[] = [];
     for (let i = 0; i < prompts.length; i += BATCH) {
@@ -98,8 +98,6 @@ test('SmolLM2-135M-Instruct with constrained decoding writes a parseable, schema
   const names = new Map<string, number>();
   for (const g of constrained) { const p = parseResponse(g.text); if (p.ok) names.set(p.action.name, (names.get(p.action.name) ?? 0) + 1); }
   console.log(`# constrained actions: ${JSON.stringify(Object.fromEntries(names))}; e.g. ${JSON.stringify(constrained[0].text)}`);
-  // the same states decoded freely: a measurement of what the constraint buys, not a pass/fail criterion
-  const free = run('free', 80);
-  console.log(`# free e.g. ${JSON.stringify(free[0].text.slice(0, 200))}`);
+  // What free decoding writes on such states is a measurement, not a criterion: `mlagent bench actions --decoding free`.
   model.dispose();
 });
