@@ -10,7 +10,7 @@ import { executeAction, SUBMISSION_FILE } from './environment/execute-action';
 import { pauseIfRequested } from './fault-points';
 import { LlmClient, llmConfigFromEnv } from './llm/client';
 import { MetricCache } from './metric-cache';
-import { HOST_LABEL } from './sandbox/cleanup';
+import { cleanupSandboxes, HOST_LABEL } from './sandbox/cleanup';
 import { Sandbox } from './sandbox/sandbox';
 import { loadTaskOrFail } from './tasks/registry';
 import { prepareTask } from './tasks/prepare';
@@ -71,6 +71,9 @@ export function createSandboxActivities(p: { hostQueue: string; store?: Artifact
     /** A fresh container holding the task's public files, or a stored snapshot (state restore). */
     async openWorkspace(a: { task: string; episodeId: string; snapshot?: ArtifactRef }): Promise<OpenWorkspaceResult> {
       const labels = { ...host, 'mlagent.episode': a.episodeId, 'mlagent.task': a.task };
+      // An earlier attempt that timed out after creating its container (seen under memory pressure) left it
+      // running: the episode now opens this one instead, so whatever it had on this host is abandoned.
+      if (Context.current().info.attempt > 1) await cleanupSandboxes({ olderThanMs: 0, labels: { ...host, 'mlagent.episode': a.episodeId } });
       const sandbox = a.snapshot
         ? await Sandbox.create({ workspaceTar: await store.get(a.snapshot), labels })
         : await Sandbox.create({ workspaceDir: (await prepareTask(loadTaskOrFail(a.task).name)).publicDir, labels });
