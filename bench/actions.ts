@@ -11,14 +11,13 @@ import { z } from 'zod';
 import { ArtifactStore } from '../activities/artifact-store';
 import { renderStatePrompt } from '../activities/model/policy-act';
 import { listTasks, loadTask } from '../activities/tasks/registry';
-import type { ArtifactRef } from '../core/artifact-ref';
 import { parseResponse } from '../core/parse-response';
 import { promptState, type PromptState } from '../core/prompt';
 import { initBackend } from '../model/backend';
 import { PromptRenderer } from '../model/chat-prompt';
 import { getCheckpoint, modelFromFiles } from '../model/checkpoint';
 import { generate } from '../model/generate';
-import { loadModelRecord } from '../model/model-registry';
+import { resolveCheckpoint } from '../model/resolve-checkpoint';
 import { DEFAULT_BASE_MODEL } from '../model/sft-params';
 import { parseFlags } from '../cli/flags';
 
@@ -50,10 +49,11 @@ async function storedStates(store: ArtifactStore, tasks: Set<string>): Promise<{
     for (const f of (await fs.readdir(path.join(objects, dir))).sort()) {
       const file = path.join(objects, dir, f);
       if ((await fs.stat(file)).size > 20_000_000) continue;
-      const head = (await fs.readFile(file)).subarray(0, 200).toString('utf8');
+      const bytes = await fs.readFile(file);
+      const head = bytes.subarray(0, 200).toString('utf8');
       // trajectory lines (StepRecord + episode fields) and states-pool lines (PoolState)
       if (!head.startsWith('{"episodeId"') && !head.startsWith('{"task"')) continue;
-      for (const line of (await fs.readFile(file, 'utf8')).split('\n')) {
+      for (const line of bytes.toString('utf8').split('\n')) {
         let s: StoredLine;
         try { s = JSON.parse(line) as StoredLine; } catch { break; }
         const history = s.state?.history ?? s.history;
@@ -66,22 +66,11 @@ async function storedStates(store: ArtifactStore, tasks: Set<string>): Promise<{
   return [...out].sort(([a], [b]) => a.localeCompare(b)).map(([key, state]) => ({ key, state }));
 }
 
-async function checkpointRef(flags: z.output<typeof Flags>, store: ArtifactStore): Promise<{ ref: ArtifactRef; label: string }> {
-  if (flags.checkpoint) {
-    const size = (await fs.stat(store.pathOf({ sha256: flags.checkpoint })).catch(() => undefined))?.size;
-    if (size === undefined) throw new Error(`--checkpoint ${flags.checkpoint} is not in the store at ${store.root}`);
-    return { ref: { sha256: flags.checkpoint, size, kind: 'checkpoint' }, label: `checkpoint ${flags.checkpoint.slice(0, 12)}` };
-  }
-  const record = await loadModelRecord(flags.model);
-  if (!record) throw new Error(`--model ${flags.model} is not imported (see \`mlagent model list\`; make setup imports the default)`);
-  return { ref: record.checkpoint, label: flags.model };
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(Flags, argv);
   await initBackend();
   const store = new ArtifactStore();
-  const { ref, label } = await checkpointRef(flags, store);
+  const { ref, id: label } = await resolveCheckpoint(store, flags.checkpoint ?? flags.model);
   const files = await getCheckpoint(store, ref);
   const { model, tokenizer } = modelFromFiles(files, label);
   const renderer = PromptRenderer.forCheckpoint(files, tokenizer, label);

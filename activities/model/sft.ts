@@ -106,10 +106,14 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     let previousCheckpoint: ArtifactRef | undefined = resumed.older[0];
     let lastBeat: SftHeartbeat = { step: startStep, loss: curve.at(-1)?.loss, checkpoint: resumeFrom, previous: previousCheckpoint };
     // Between micro-batches and held-out batches, not only between steps: one pass of the 135M default takes minutes under load.
-    const beatAndYield = async () => {
-      ctx.heartbeat(lastBeat);
+    // Lets heartbeats and a cancellation through between the synchronous tf passes.
+    const yieldToEventLoop = async () => {
       await new Promise((r) => setImmediate(r));
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+    };
+    const beatAndYield = async () => {
+      ctx.heartbeat(lastBeat);
+      await yieldToEventLoop();
     };
     const heldOutLossOf = () => evalLoss({ model, rows: heldRows, batchSize: input.microBatchSize ?? input.batchSize, afterBatch: beatAndYield });
     const before = heldRows.length ? (state.heldOutBefore ?? (await heldOutLossOf())) : undefined;
@@ -137,8 +141,7 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
         ctx.heartbeat(beat);
         log(`step ${rec.step}/${total} loss ${rec.loss.toFixed(4)} lr ${rec.lr.toExponential(2)}`);
         await pauseIfRequested(`sft-step-${rec.step}`, beat);
-        await new Promise((r) => setImmediate(r));
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+        await yieldToEventLoop();
       },
     });
     const after = heldRows.length ? await heldOutLossOf() : undefined;

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { listTasks } from '../../activities/tasks/registry';
@@ -7,6 +6,7 @@ import { evaluationText } from '../../core/evaluation-table';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { describeIssues } from '../../core/zod-issues';
 import { loadModelRecord } from '../../model/model-registry';
+import { resolveCheckpoint } from '../../model/resolve-checkpoint';
 import { DEFAULT_BASE_MODEL } from '../../model/sft-params';
 import type { EvaluateResult } from '../../workflows/evaluate';
 import { connectClient, workflowUiUrl } from '../client';
@@ -33,14 +33,6 @@ const Flags = z.object({
   json: z.boolean().default(false),
 });
 
-/** The checkpoint artifact with its size, or a clear error when it is not in the store. */
-function storedCheckpoint(sha256: string, flag: string) {
-  const store = new ArtifactStore();
-  const ref = { sha256, size: 0, kind: 'checkpoint' };
-  if (!fs.existsSync(store.pathOf(ref))) throw new Error(`${flag}: ${sha256} is not in the artifact store at ${store.root}`);
-  return { ...ref, size: fs.statSync(store.pathOf(ref)).size };
-}
-
 async function agentsOf(flags: z.output<typeof Flags>): Promise<EvaluatedAgent[]> {
   const agents: EvaluatedAgent[] = [];
   if (flags.base) {
@@ -48,7 +40,7 @@ async function agentsOf(flags: z.output<typeof Flags>): Promise<EvaluatedAgent[]
     if (!record) throw new Error(`--base: model "${flags['base-model']}" is not imported (\`mlagent model list\`; \`make setup\` imports the default)`);
     agents.push({ name: PIPELINE_AGENTS.base, agent: { kind: 'policy', checkpoint: record.checkpoint } });
   }
-  if (flags.checkpoint) agents.push({ name: 'policy', agent: { kind: 'policy', checkpoint: storedCheckpoint(flags.checkpoint, '--checkpoint') } });
+  if (flags.checkpoint) agents.push({ name: 'policy', agent: { kind: 'policy', checkpoint: (await resolveCheckpoint(new ArtifactStore(), flags.checkpoint)).ref } });
   agents.push({ name: PIPELINE_AGENTS.reference, agent: { kind: 'scripted' }, ideas: {} });
   if (flags.llm || flags['llm-model'] || flags['llm-base-url']) {
     agents.push({ name: 'llm', agent: { kind: 'llm', model: flags['llm-model'], baseUrl: flags['llm-base-url'] } });

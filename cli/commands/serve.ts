@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { initBackend } from '../../model/backend';
-import { resolveCheckpoint } from '../../model/serve/resolve-checkpoint';
+import { resolveCheckpoint } from '../../model/resolve-checkpoint';
 import { loadServedPolicy } from '../../model/serve/served-policy';
 import { startPolicyServer } from '../../model/serve/server';
 import { parseFlags } from '../flags';

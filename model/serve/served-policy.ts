@@ -4,7 +4,7 @@ import { getCheckpoint, modelFromFiles } from '../checkpoint';
 import { ADAPTER_FILES, LoraAdapters } from '../lora';
 import type { Qwen2Model } from '../qwen2';
 import type { Tokenizer } from '../tokenizer';
-import type { ServedCheckpoint } from './resolve-checkpoint';
+import type { ServedCheckpoint } from '../resolve-checkpoint';
 
 /** A policy loaded for serving: the model (LoRA adapters merged in), its tokenizer and its chat template. */
 export interface ServedPolicy {

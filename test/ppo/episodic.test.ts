@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { dockerClient } from '../../activities/sandbox/docker-client';
@@ -8,32 +7,20 @@ import { failureMessage } from '../../core/failure-message';
 import type { PpoIterationMetrics } from '../../core/ppo-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import type { PpoResult } from '../../workflows/ppo';
-import { startModelWorkerProcess, startTestStack, type TestStack } from '../helpers/stack';
-import { PPO_FIXTURE_TASK as TASK, ppoFixture, type PpoFixture } from './fixture';
+import { PPO_FIXTURE_TASK as TASK } from './fixture';
+import { usePpoStack } from './ppo-stack';
 
 const EPISODES = 2;
 const MAX_STEPS = 3;
 
-let stack: TestStack;
-let modelWorker: ChildProcess;
-let fixture: PpoFixture;
-
-before(async () => {
-  fixture = await ppoFixture();
-  stack = await startTestStack();
-  modelWorker = startModelWorkerProcess(stack);
-});
-after(async () => {
-  modelWorker?.kill('SIGKILL');
-  await stack?.stop();
-});
+const ppo = usePpoStack();
 
 test(`episodic PPO, 2 iterations of ${EPISODES} episodes × ≤ ${MAX_STEPS} steps on a real task (tiny model): one container per episode, every step rewarded, one update over all steps`, { timeout: 900_000 }, async () => {
-  const input = fixture.input({ mode: 'episodic', maxSteps: MAX_STEPS, iterations: 2, continueAsNewEvery: 1, statesPerIteration: EPISODES, minibatchSize: 4 });
-  const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-episodic-${Date.now()}`, args: [input] });
+  const input = ppo.fixture.input({ mode: 'episodic', maxSteps: MAX_STEPS, iterations: 2, continueAsNewEvery: 1, statesPerIteration: EPISODES, minibatchSize: 4 });
+  const handle = await ppo.stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-episodic-${Date.now()}`, args: [input] });
   const result = (await handle.result().catch((err: unknown) => assert.fail(`ppo failed: ${failureMessage(err)}`))) as PpoResult;
   assert.equal(result.iterations, 2);
-  assert.notEqual(result.policy.sha256, fixture.checkpoint.sha256, 'the policy was updated');
+  assert.notEqual(result.policy.sha256, ppo.fixture.checkpoint.sha256, 'the policy was updated');
 
   const log = (await new ArtifactStore().get(result.metricsLog)).toString().trim().split('\n').map((l) => JSON.parse(l) as PpoIterationMetrics);
   assert.deepEqual(log.map((m) => m.iteration), [0, 1]);
@@ -61,10 +48,10 @@ test(`episodic PPO, 2 iterations of ${EPISODES} episodes × ≤ ${MAX_STEPS} ste
 
 test('a pool without initial states fails an episodic run, naming why', { timeout: 120_000 }, async () => {
   const store = new ArtifactStore();
-  const later = (await store.get(fixture.statesPool)).toString().split('\n').filter((l) => l.includes('"step":1')).join('\n') + '\n';
+  const later = (await store.get(ppo.fixture.statesPool)).toString().split('\n').filter((l) => l.includes('"step":1')).join('\n') + '\n';
   const statesPool = await store.put(later, 'states-pool');
-  const handle = await stack.env.client.workflow.start('ppo', {
-    taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-episodic-bad-${Date.now()}`, args: [fixture.input({ statesPool, mode: 'episodic', iterations: 1 })],
+  const handle = await ppo.stack.env.client.workflow.start('ppo', {
+    taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-episodic-bad-${Date.now()}`, args: [ppo.fixture.input({ statesPool, mode: 'episodic', iterations: 1 })],
   });
   const err = await handle.result().then(() => undefined, (e: unknown) => e);
   assert.match(failureMessage(err), /no initial \(step 0\) states/);

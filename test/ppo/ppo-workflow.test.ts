@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { dockerClient } from '../../activities/sandbox/docker-client';
@@ -9,31 +8,19 @@ import type { PpoInput, PpoIterationMetrics } from '../../core/ppo-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import { MLAGENT_PPO_ITERATION, MLAGENT_PPO_MEAN_REWARD } from '../../core/search-attributes';
 import type { PpoProgress, PpoResult } from '../../workflows/ppo';
-import { startModelWorkerProcess, startTestStack, type TestStack } from '../helpers/stack';
-import { PPO_FIXTURE_TASK as TASK, ppoFixture, type PpoFixture } from './fixture';
+import { PPO_FIXTURE_TASK as TASK } from './fixture';
+import { usePpoStack } from './ppo-stack';
 
-let stack: TestStack;
-let modelWorker: ChildProcess;
-let fixture: PpoFixture;
+const ppo = usePpoStack();
 
-before(async () => {
-  fixture = await ppoFixture();
-  stack = await startTestStack();
-  modelWorker = startModelWorkerProcess(stack);
-});
-after(async () => {
-  modelWorker?.kill('SIGKILL');
-  await stack?.stop();
-});
-
-const input = (over: Partial<PpoInput> = {}): PpoInput => fixture.input(over);
+const input = (over: Partial<PpoInput> = {}): PpoInput => ppo.fixture.input(over);
 
 test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the sandbox, the policy is updated, continue-as-new carries refs', { timeout: 600_000 }, async () => {
-  const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-${Date.now()}`, args: [input({ iterations: 2, continueAsNewEvery: 1 })] });
+  const handle = await ppo.stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-${Date.now()}`, args: [input({ iterations: 2, continueAsNewEvery: 1 })] });
   const result = (await handle.result().catch((err: unknown) => assert.fail(`ppo failed: ${failureMessage(err)}`))) as PpoResult;
   assert.equal(result.iterations, 2);
   assert.equal(result.stopped, false);
-  assert.notEqual(result.policy.sha256, fixture.checkpoint.sha256, 'the policy was updated');
+  assert.notEqual(result.policy.sha256, ppo.fixture.checkpoint.sha256, 'the policy was updated');
   assert.deepEqual(Object.keys(result.rewardScales), [TASK]);
 
   const log = (await new ArtifactStore().get(result.metricsLog)).toString().trim().split('\n').map((l) => JSON.parse(l) as PpoIterationMetrics);
@@ -47,7 +34,7 @@ test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the
   for (const m of log.filter((x) => x.kinds.non_edit === 2)) assert.equal(m.meanReward, 0.5);
 
   // the chain: the first run continued as new after one iteration; the last run answers the query
-  const first = (await stack.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory()).events ?? [];
+  const first = (await ppo.stack.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory()).events ?? [];
   const carried = first.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
   assert.ok(carried, 'the first run continued as new');
   const progress = await handle.query<PpoProgress>('progress');
@@ -67,7 +54,7 @@ test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the
 });
 
 test('the stop signal ends the run after the iteration in progress, keeping its update', { timeout: 600_000 }, async () => {
-  const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-stop-${Date.now()}`, args: [input({ iterations: 50 })] });
+  const handle = await ppo.stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-stop-${Date.now()}`, args: [input({ iterations: 50 })] });
   // wait (bounded) until the first update is in, then ask it to stop
   for (let i = 0; i < 600 && (await handle.query<PpoProgress>('progress')).iteration < 1; i++) await new Promise((r) => setTimeout(r, 500));
   await handle.signal('stop');
@@ -79,7 +66,7 @@ test('the stop signal ends the run after the iteration in progress, keeping its 
 });
 
 test('invalid ppo input fails at once naming the field', { timeout: 60_000 }, async () => {
-  const handle = await stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-bad-${Date.now()}`, args: [{ ...input(), clipEps: 0 } as PpoInput] });
+  const handle = await ppo.stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-bad-${Date.now()}`, args: [{ ...input(), clipEps: 0 } as PpoInput] });
   const err = await handle.result().then(() => undefined, (e: unknown) => e);
   assert.match(failureMessage(err), /invalid ppo input: clipEps/);
 });

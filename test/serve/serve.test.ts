@@ -16,7 +16,7 @@ import { ChatTemplate } from '../../model/chat-template';
 import { modelFromFiles, type CheckpointFiles } from '../../model/checkpoint';
 import { generate, type GenerateOptions } from '../../model/generate';
 import { LoraAdapters } from '../../model/lora';
-import { resolveCheckpoint } from '../../model/serve/resolve-checkpoint';
+import { resolveCheckpoint } from '../../model/resolve-checkpoint';
 import { loadServedPolicy, type ServedPolicy } from '../../model/serve/served-policy';
 import { startPolicyServer, type PolicyServer } from '../../model/serve/server';
 import { saveTinyPolicy, startServeCli } from './tiny-policy';

@@ -1,16 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ArtifactRef } from '../../core/artifact-ref';
-import type { ArtifactStore } from '../../activities/artifact-store';
-import { ModelName, loadModelRecord } from '../model-registry';
-import { DEFAULT_BASE_MODEL } from '../sft-params';
+import { ArtifactRef } from '../core/artifact-ref';
+import type { ArtifactStore } from '../activities/artifact-store';
+import { ModelName, loadModelRecord } from './model-registry';
+import { DEFAULT_BASE_MODEL } from './sft-params';
 
 /** A checkpoint to serve and the model id clients name it by. */
 export interface ServedCheckpoint { id: string; ref: ArtifactRef }
 
 /**
- * What `mlagent serve [CHECKPOINT]` names: an artifact ref as JSON (what a workflow result prints), a sha256 or
- * a unique prefix of one (≥ 8 hex digits, as `mlagent model list` shows 12), or an imported model's name;
+ * What `mlagent serve [CHECKPOINT]`, `evaluate --checkpoint` and `bench actions` name: an artifact ref as JSON (what
+ * a workflow result prints), a sha256 or a unique prefix of one (≥ 8 hex digits, as `mlagent model list` shows 12),
+ * or an imported model's name;
  * nothing means the imported default. Registered names win over hex prefixes that happen to look alike.
  */
 export async function resolveCheckpoint(store: ArtifactStore, spec: string | undefined): Promise<ServedCheckpoint> {
