@@ -2,14 +2,17 @@ import { z } from 'zod';
 import { ACTION_NAMES } from './actions';
 import { HistoryEntry } from './episode-schema';
 
-/** How each action is described to the agent (MLAgentBench wording, adapted to exact edits). */
+/**
+ * How each action is described to the agent (MLAgentBench wording, adapted to exact edits). The examples are
+ * concrete: a small policy copies a placeholder such as "..." literally.
+ */
 const ACTION_DOCS: Record<(typeof ACTION_NAMES)[number], string> = {
   'List Files': 'List files in a directory. Input: {"dir_path": "."}',
   'Read File': 'Read a whole file. Input: {"file_name": "train.py"}',
   'Inspect Script Lines': 'Show lines of a script (at most 100). Input: {"script_name": "train.py", "start_line_number": 1, "end_line_number": 40}',
-  'Understand File': 'Summarise a file (columns and types of a CSV, structure of a script). Input: {"file_name": "data/train.csv", "things_to_look_for": "..."}',
-  'Edit Script': 'Replace exact text in a script; each "old" must occur exactly once. Input: {"script_name": "train.py", "edits": [{"old": "...", "new": "..."}]}',
-  'Edit Script (AI)': 'Ask a coder model to edit a script (only when one is configured). Input: {"script_name": "train.py", "edit_instruction": "...", "save_name": "train.py"}',
+  'Understand File': 'Summarise a file (columns and types of a CSV, structure of a script). Input: {"file_name": "data/train.csv", "things_to_look_for": "the target column and the feature types"}',
+  'Edit Script': 'Replace exact text in a script; each "old" must occur exactly once. Input: {"script_name": "train.py", "edits": [{"old": "model = Ridge(alpha=1.0)", "new": "model = Ridge(alpha=0.1)"}]}',
+  'Edit Script (AI)': 'Ask a coder model to edit a script (only when one is configured). Input: {"script_name": "train.py", "edit_instruction": "use gradient boosting instead of the linear model", "save_name": "train.py"}',
   'Undo Edit Script': 'Revert the last edit of a script. Input: {"script_name": "train.py"}',
   'Execute Script': 'Run a Python script and see its output; train.py writes submission.csv. Input: {"script_name": "train.py"}',
   'Final Answer': 'End the episode when submission.csv is as good as you can make it. Input: {"final_answer": "what you did"}',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACTION_NAMES, ActionName } from '../core/actions';
-import { responseProgram } from './action-grammar';
+import { responseProgram, WorkspaceFacts } from './action-grammar';
 import { DEAD, ResponseAutomaton } from './response-automaton';
 import { TokenTrie, tokenTrie } from './token-trie';
 import type { Tokenizer } from './tokenizer';
@@ -12,6 +12,8 @@ export const ConstraintOptions = z.object({
   maxThoughtTokens: z.number().int().nonnegative().default(48),
   /** Tokens of the Action Input JSON before it is forced to close; unbounded (up to maxNewTokens) when absent. */
   maxInputTokens: z.number().int().positive().optional(),
+  /** The workspace the action will run in: paths and edits are then grounded in it (`action-grammar.ts`). */
+  workspace: WorkspaceFacts.optional(),
 }).strict();
 export type ConstraintOptions = z.input<typeof ConstraintOptions>;
 
@@ -79,14 +81,26 @@ function subset(c: Candidates, keep: (next: number) => boolean): Candidates {
 }
 
 const masksByTokenizer = new WeakMap<Tokenizer, Map<string, StateMasks>>();
+/**
+ * Programs whose masks a process keeps per tokenizer. The ungrounded one serves every state; a grounded one serves
+ * one workspace (an episode's steps until it edits, a PPO batch's repeated states), and the broad states of each
+ * hold ~0.4 MB, so only the most recent are kept.
+ */
+const PROGRAMS_KEPT = 16;
 
-/** The masks for a tokenizer and action set, shared by every generation in the process (the model worker's). */
-function stateMasks(tokenizer: Tokenizer, actions: readonly ActionName[]): StateMasks {
-  let perActions = masksByTokenizer.get(tokenizer);
-  if (!perActions) masksByTokenizer.set(tokenizer, (perActions = new Map()));
-  const key = actions.join('\n');
-  let m = perActions.get(key);
-  if (!m) perActions.set(key, (m = new StateMasks(new ResponseAutomaton(responseProgram(actions)), tokenTrie(tokenizer))));
+/** The masks for a tokenizer, action set and workspace, shared by every generation in the process (the model worker's). */
+function stateMasks(tokenizer: Tokenizer, actions: readonly ActionName[], workspace?: WorkspaceFacts): StateMasks {
+  let programs = masksByTokenizer.get(tokenizer);
+  if (!programs) masksByTokenizer.set(tokenizer, (programs = new Map()));
+  const key = JSON.stringify([actions, workspace ?? null]);
+  let m = programs.get(key);
+  if (m) programs.delete(key);
+  else m = new StateMasks(new ResponseAutomaton(responseProgram(actions, workspace)), tokenTrie(tokenizer));
+  programs.set(key, m);
+  for (const old of programs.keys()) {
+    if (programs.size <= PROGRAMS_KEPT) break;
+    programs.delete(old);
+  }
   return m;
 }
 
@@ -111,7 +125,7 @@ export class ConstrainedResponse {
 
   constructor(p: { tokenizer: Tokenizer; options: ConstraintOptions; maxNewTokens: number }) {
     this.opt = ConstraintOptions.parse(p.options);
-    this.masks = stateMasks(p.tokenizer, this.opt.actions);
+    this.masks = stateMasks(p.tokenizer, this.opt.actions, this.opt.workspace);
     this.state = this.masks.automaton.start;
     this.maxNewTokens = p.maxNewTokens;
     this.eos = p.tokenizer.eosId;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConstrainedResponse, ConstraintOptions } from './constrained-decoding';
-import { GenerateOptions } from './generate';
+import { GenerateOptions, type TokenPair } from './generate';
 import type { Tokenizer } from './tokenizer';
 
 /**
@@ -11,11 +11,14 @@ import type { Tokenizer } from './tokenizer';
 export const MaskReplay = z.object({ constraint: ConstraintOptions, maxNewTokens: z.number().int().positive() }).strict();
 export type MaskReplay = z.infer<typeof MaskReplay>;
 
-/** What to record of a generation's options to replay its masks: null when they decode freely. */
-export function maskReplay(options: GenerateOptions): MaskReplay | null {
+/** What to record of a generation's options to replay each prompt's masks: null when they decode freely. */
+export function maskReplays(options: GenerateOptions, prompts: number): (MaskReplay | null)[] {
   const o = GenerateOptions.parse(options);
-  return o.decoding === 'constrained' ? { constraint: o.constraint, maxNewTokens: o.maxNewTokens } : null;
+  const c = o.constraint;
+  const constraints = Array.isArray(c) ? c : Array.from({ length: prompts }, () => c);
+  return constraints.map((constraint) => (o.decoding === 'constrained' ? { constraint, maxNewTokens: o.maxNewTokens } : null));
 }
+
 
 /** Far below any logit, yet finite: a masked token gets probability 0 and adds 0 (not NaN) to the entropy. */
 const MASKED = -1e9;
@@ -26,11 +29,13 @@ const MASKED = -1e9;
  * over the distribution the policy actually acted from, renormalised over the allowed tokens.
  */
 export class DecodingMasks {
-  constructor(private readonly tokenizer: Tokenizer, readonly replay: MaskReplay) {}
+  /** `replay`: the constraint of pairs that carry none of their own (`TokenPair.masks`), e.g. a whole batch's. */
+  constructor(private readonly tokenizer: Tokenizer, readonly replay?: MaskReplay) {}
 
   /** Allowed token ids at each position of `continuation`; throws at a token the constraint did not allow. */
-  allowed(continuation: number[]): Int32Array[] {
-    const r = new ConstrainedResponse({ tokenizer: this.tokenizer, options: this.replay.constraint, maxNewTokens: this.replay.maxNewTokens });
+  allowed(continuation: number[], replay = this.replay): Int32Array[] {
+    if (!replay) throw new Error('a constrained response to score has no recorded constraint');
+    const r = new ConstrainedResponse({ tokenizer: this.tokenizer, options: replay.constraint, maxNewTokens: replay.maxNewTokens });
     return continuation.map((tok, k) => {
       const c = r.allowed();
       const at = c.ids.indexOf(tok);
@@ -40,9 +45,9 @@ export class DecodingMasks {
     });
   }
 
-  /** Additive logit mask [N, V] for the continuations' tokens, row-major (0 where allowed, MASKED elsewhere). */
-  bias(continuations: number[][], vocabSize: number): tf.Tensor2D {
-    const rows = continuations.flatMap((c) => this.allowed(c));
+  /** Additive logit mask [N, V] for the pairs' continuation tokens, row-major (0 where allowed, MASKED elsewhere). */
+  bias(pairs: TokenPair[], vocabSize: number): tf.Tensor2D {
+    const rows = pairs.flatMap((p) => this.allowed(p.continuation, p.masks ?? this.replay));
     const out = new Float32Array(rows.length * vocabSize).fill(MASKED);
     rows.forEach((ids, n) => {
       for (const id of ids) out[n * vocabSize + id] = 0;

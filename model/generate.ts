@@ -4,6 +4,7 @@ import { TokenBatch, tokenLogProbs } from './lm-loss';
 import { Decoding } from '../core/episode-schema';
 import { ConstrainedResponse, ConstraintOptions } from './constrained-decoding';
 import { Decoder } from './decode';
+import type { MaskReplay } from './decoding-masks';
 import { KVCache, Qwen2Model, disposeCache } from './qwen2';
 import { rng } from './random';
 import { actionInputEnd } from './stop';
@@ -26,7 +27,8 @@ export const GenerateOptions = z.object({
    * and `ignoreEos` do not apply. 'free' samples the whole vocabulary.
    */
   decoding: Decoding.default('free'),
-  constraint: ConstraintOptions.default(ConstraintOptions.parse({})),
+  /** One constraint for every prompt, or one per prompt (each grounded in its own workspace). */
+  constraint: z.union([ConstraintOptions, z.array(ConstraintOptions).min(1)]).default(ConstraintOptions.parse({})),
 });
 export type GenerateOptions = z.input<typeof GenerateOptions>;
 
@@ -108,8 +110,10 @@ export function* generateSteps(model: Qwen2Model, tokenizer: Tokenizer, prompts:
   const pos = encoded.map((e) => [...Array(longest - e.length).fill(0), ...e.map((_, i) => i)]);
   const out: Generation[] = encoded.map(() => ({ text: '', tokens: [], logprobs: [], stop: 'length' }));
   const done = new Array<boolean>(B).fill(false);
+  const constraints = Array.isArray(opt.constraint) ? opt.constraint : encoded.map(() => opt.constraint as ConstraintOptions);
+  if (constraints.length !== B) throw new Error(`generate: ${constraints.length} constraints for ${B} prompts`);
   const constrained = opt.decoding === 'constrained'
-    ? encoded.map(() => new ConstrainedResponse({ tokenizer, options: opt.constraint, maxNewTokens: opt.maxNewTokens }))
+    ? constraints.map((c) => new ConstrainedResponse({ tokenizer, options: c, maxNewTokens: opt.maxNewTokens }))
     : undefined;
   let cache: KVCache | undefined;
   // the prompt goes through `forward` (cache filled), each later token through the decoder's few-op step
@@ -238,7 +242,8 @@ export function continuationBatch(pairs: TokenPair[]): TokenBatch {
 }
 
 /** Token ids of a prompt and of a continuation to score (e.g. a generated action). */
-export interface TokenPair { prompt: number[]; continuation: number[] }
+/** `masks`: how the continuation was decoded when constrained (scoring replays its masks). */
+export interface TokenPair { prompt: number[]; continuation: number[]; masks?: MaskReplay }
 
 /** Per-token log-probabilities of each continuation given its prompt (PPO's old-policy and reference terms). */
 export function continuationLogProbs(model: Qwen2Model, pairs: TokenPair[]): number[][] {

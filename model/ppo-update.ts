@@ -48,7 +48,7 @@ function responseTerms(model: Qwen2Model, pairs: TokenPair[], masks?: DecodingMa
   const h = tf.gather(hidden.reshape([B * T, H]), tf.tensor1d(at, 'int32')).reshape([1, at.length, H]);
   const V = model.config.vocab_size;
   let logits = model.logits(h).reshape([at.length, V]);
-  if (masks) logits = logits.add(masks.bias(pairs.map((p) => p.continuation), V));
+  if (masks) logits = logits.add(masks.bias(pairs, V));
   const logp = tf.logSoftmax(logits, -1);
   const targets = tf.tensor1d(pairs.flatMap((p) => p.continuation), 'int32');
   return {

@@ -114,6 +114,7 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     task: task.name,
     steps: steps.length,
     validActions: steps.filter((s) => s.kind !== 'invalid').length,
+    actionsWithoutError: steps.filter((s) => s.kind !== 'invalid' && s.kind !== 'error').length,
     endReason,
     initialMetric: rewardScale.mInit,
     rewardScale,
@@ -148,6 +149,7 @@ async function runStep(p: {
             temperature: input.agent.temperature,
             maxNewTokens: input.agent.maxNewTokens,
             decoding: input.agent.decoding,
+            workspace: state.snapshot,
             seed: input.seed * 1000 + step,
           },
         ]).catch(failIfModelWorkerLost(input.limits.modelWorkerLostAfterSec))

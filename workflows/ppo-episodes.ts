@@ -1,4 +1,4 @@
-import { isCancellation, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type * as modelActivities from '../activities/model';
 import type { OrchestratorActivities, TaskInfo } from '../activities/orchestrator-activities';
 import type { PpoActivities, PpoStartState } from '../activities/ppo-activities';
@@ -8,14 +8,16 @@ import { failureMessage } from '../core/failure-message';
 import { forEachBounded } from '../core/for-each-bounded';
 import { nextMetric } from '../core/next-metric';
 import { parseResponse } from '../core/parse-response';
+import type { PpoConfig } from '../core/ppo-schema';
 import { promptState, type PromptState } from '../core/prompt';
-import { MODEL_QUEUE } from '../core/queues';
+import { proxyModelActivities } from './model-worker-lost';
 import type { ActionOutcome, RolloutBatch, RolloutParams } from './ppo';
 import { closeWorkspace, openWorkspace, runActionRecovering, type Workspace } from './sandbox-host';
 import { scoreAction } from './score-action';
 
 const orchestrator = proxyActivities<OrchestratorActivities & PpoActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5 } });
-const sampling = proxyActivities<typeof modelActivities>({ taskQueue: MODEL_QUEUE, startToCloseTimeout: '1 hour', retry: { maximumAttempts: 5 } });
+const sampling = (input: PpoConfig) =>
+  proxyModelActivities<typeof modelActivities>({ options: { startToCloseTimeout: '1 hour', retry: { maximumAttempts: 5 } }, lostAfterSec: input.modelWorkerLostAfterSec });
 
 /** One episode of the batch: where it started, where its workspace is, what it has done so far. */
 interface Episode {
@@ -35,7 +37,7 @@ interface Episode {
  * lock-step so each step's actions are one batched `ppoRollout`; every action runs in its episode's container and is
  * rewarded by the same `scoreAction` as step-wise ones. Rows are step-major (step 0 of every episode, then step 1 of
  * those still going, …), joined into one rollouts artifact for the same `ppoUpdate`. An episode ends at Final Answer,
- * after `maxSteps`, or when no sandbox could run its action (that action is left out, as step-wise).
+ * after `maxSteps` or `maxMinutes`, or when no sandbox could run its action (that action is left out, as step-wise).
  */
 export async function rolloutEpisodes(p: RolloutParams): Promise<RolloutBatch> {
   const { input, iteration: it } = p;
@@ -48,24 +50,34 @@ export async function rolloutEpisodes(p: RolloutParams): Promise<RolloutBatch> {
   const parts: ArtifactRef[] = [];
   const outcomes: (ActionOutcome | undefined)[] = [];
   try {
-    for (let step = 0; step < input.maxSteps; step++) {
-      const live = episodes.filter((e) => !e.done);
-      if (live.length === 0) break;
-      const rollout = await sampling.ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: step ${step + 1} actions` }, [
-        // seeds of one iteration's steps stay below the next iteration's (maxSteps ≤ 50)
-        { policy: p.policy, states: live.map(statePrompt), actionsPerState: 1, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, seed: p.seed * 64 + step },
-      ]);
-      parts.push(rollout.rollouts);
-      const stepOutcomes: (ActionOutcome | undefined)[] = new Array(live.length);
-      await forEachBounded(live.map((_, i) => i), input.concurrency, async (i) => {
-        stepOutcomes[i] = await takeStep({ p, episode: live[i], response: rollout.responses[i] });
-      });
-      outcomes.push(...stepOutcomes);
-    }
+    const steps = async () => {
+      for (let step = 0; step < input.maxSteps; step++) {
+        const live = episodes.filter((e) => !e.done);
+        if (live.length === 0) break;
+        const rollout = await sampling(input).ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: step ${step + 1} actions` }, [
+          // seeds of one iteration's steps stay below the next iteration's (maxSteps ≤ 50)
+          { policy: p.policy, states: live.map(statePrompt), actionsPerState: 1, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, workspaces: live.map((e) => e.snapshot), seed: p.seed * 64 + step },
+        ]);
+        parts.push(rollout.rollouts);
+        const first = outcomes.length;
+        outcomes.push(...live.map(() => undefined));
+        await forEachBounded(live.map((_, i) => i), input.concurrency, async (i) => {
+          outcomes[first + i] = await takeStep({ p, episode: live[i], response: rollout.responses[i] });
+        });
+      }
+    };
+    // The episodes start together, so one timer is each one's time limit: when it fires, the step in flight is
+    // cancelled and every episode ends, as an episode's does; that step's actions are left out (unrewarded). Runs
+    // started before the limit existed replay without its timer.
+    const limited = patched('ppo-episodes-time-limit');
+    await (limited ? CancellationScope.withTimeout(input.maxMinutes * 60_000, steps) : steps()).catch((err: unknown) => {
+      if (!isCancellation(err) || CancellationScope.current().consideredCancelled) throw err;
+      log.info(`ppo: iteration ${it + 1}: the episodes reached their time limit (${input.maxMinutes} min)`);
+    });
   } finally {
     await Promise.all(episodes.map((e) => e.ws && closeWorkspace(e.ws)));
   }
-  return { rollouts: parts.length === 1 ? parts[0] : await sampling.ppoJoinRollouts({ parts }), outcomes };
+  return { rollouts: parts.length === 1 ? parts[0] : await sampling(input).ppoJoinRollouts({ parts }), outcomes };
 }
 
 /** The policy's prompt at the episode's current step: its start state's, followed by what it did since. */
@@ -85,7 +97,8 @@ async function takeStep(a: { p: RolloutParams; episode: Episode; response: strin
   }
   const timeouts = { actionTimeoutSec: (input.scriptTimeoutSec ?? e.task.scriptTimeoutSec) + 120, hostLostAfterSec: input.hostLostAfterSec };
   try {
-    e.ws ??= (await openWorkspace({ args: { task: e.task.name, episodeId: e.id, snapshot: e.snapshot }, timeouts, summary: 'restore initial state' })).ws;
+    // not cancelled by the time limit: a container being created then is still closed with the others
+    e.ws ??= (await CancellationScope.nonCancellable(() => openWorkspace({ args: { task: e.task.name, episodeId: e.id, snapshot: e.snapshot }, timeouts, summary: 'restore initial state' }))).ws;
     const result = await runActionRecovering({
       ws: e.ws,
       timeouts,

@@ -1,9 +1,11 @@
 import {
+  CancellationScope,
   continueAsNew,
   defineQuery,
   defineSignal,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -11,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as modelActivities from '../activities/model';
-import type { PpoUpdateResult } from '../activities/model/ppo';
+import type { PpoRolloutResult, PpoUpdateResult } from '../activities/model/ppo';
 import type { OrchestratorActivities, TaskInfo } from '../activities/orchestrator-activities';
 import type { PpoActivities, PpoStartState } from '../activities/ppo-activities';
 import type { ArtifactRef } from '../core/artifact-ref';
@@ -20,15 +22,16 @@ import { failureMessage } from '../core/failure-message';
 import { forEachBounded } from '../core/for-each-bounded';
 import { parseResponse } from '../core/parse-response';
 import { PpoInput, PpoUpdateHyper, type PpoConfig, type PpoIterationMetrics } from '../core/ppo-schema';
-import { MODEL_QUEUE } from '../core/queues';
 import { MLAGENT_PPO_ITERATION, MLAGENT_PPO_MEAN_REWARD, MLAGENT_STAGE } from '../core/search-attributes';
-import { closeWorkspace, openWorkspace, runActionRecovering, type Workspace } from './sandbox-host';
+import { closeWorkspace, openWorkspace, runActionRecovering, type HostTimeouts, type Workspace } from './sandbox-host';
+import { proxyModelActivities } from './model-worker-lost';
 import { rolloutEpisodes } from './ppo-episodes';
 import { scoreAction } from './score-action';
 import { parseWorkflowInput } from './validate-input';
 
 const orchestrator = proxyActivities<OrchestratorActivities & PpoActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5 } });
-const sampling = proxyActivities<typeof modelActivities>({ taskQueue: MODEL_QUEUE, startToCloseTimeout: '1 hour', retry: { maximumAttempts: 5 } });
+const sampling = (input: PpoConfig) =>
+  proxyModelActivities<typeof modelActivities>({ options: { startToCloseTimeout: '1 hour', retry: { maximumAttempts: 5 } }, lostAfterSec: input.modelWorkerLostAfterSec });
 
 export interface PpoProgress {
   /** Iterations finished, over all runs of the chain. */
@@ -61,11 +64,9 @@ export interface PpoResult {
 export async function ppo(raw: PpoInput): Promise<PpoResult> {
   const input = parseWorkflowInput(PpoInput, raw, 'ppo');
   upsertSearchAttributes([{ key: MLAGENT_STAGE, value: 'ppo' }]);
-  const model = proxyActivities<typeof modelActivities>({
-    taskQueue: MODEL_QUEUE,
-    startToCloseTimeout: '1 day',
-    heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000,
-    retry: { maximumAttempts: 5 },
+  const model = proxyModelActivities<typeof modelActivities>({
+    options: { startToCloseTimeout: '1 day', heartbeatTimeout: input.heartbeatTimeoutSeconds * 1000, retry: { maximumAttempts: 5 } },
+    lostAfterSec: input.modelWorkerLostAfterSec,
   });
 
   const first = input.resume?.iteration ?? 0;
@@ -93,7 +94,7 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
     const batchParams: RolloutParams = { input, infos, rewardScales, policy, seed, iteration: it };
     const { rollouts, outcomes } = input.mode === 'episodic' ? await rolloutEpisodes(batchParams) : await rolloutStates(batchParams);
     const update = await model.ppoUpdate.executeWithOptions({ summary: `iteration ${it + 1}: PPO update` }, [
-      { policy, reference: input.checkpoint, rollouts, rewards: outcomes.map((o) => o?.reward ?? null), hyper: PpoUpdateHyper.parse(input), seed },
+      { policy, reference: input.checkpoint, rollouts, rewards: outcomes.map((o) => o?.reward ?? null), kinds: outcomes.map((o) => o?.kind ?? null), hyper: PpoUpdateHyper.parse(input), seed },
     ]);
     policy = update.policy;
     const metrics = iterationMetrics({ iteration: it, outcomes, update });
@@ -129,43 +130,81 @@ export interface RolloutBatch {
   outcomes: (ActionOutcome | undefined)[];
 }
 
-/** Step-wise rollout: B pool states, n actions from each, every action executed once from its restored state. */
+/**
+ * Step-wise rollout: B pool states, n actions from each, every action executed once from its restored state, at most
+ * `concurrency` at a time. A restore does not depend on its action, so the first lanes' containers open while the
+ * policy generates, and a container is removed without holding its lane (all before the rollout returns).
+ */
 async function rolloutStates(p: RolloutParams): Promise<RolloutBatch> {
   const { input, iteration: it } = p;
   const states = await orchestrator.ppoSampleStates.executeWithOptions({ summary: `iteration ${it + 1}: sample states` }, [
     { statesPool: input.statesPool, count: input.statesPerIteration, seed: p.seed },
   ]);
-  const rollout = await sampling.ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
-    { policy: p.policy, states: states.map((s) => s.promptState), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, seed: p.seed },
-  ]);
+  const stateOf = (i: number) => states[Math.floor(i / input.actionsPerState)];
+  // Runs recorded before the pipelined sandbox work replay as they ran (test/fixtures/histories).
+  const pipelined = patched('ppo-stepwise-pipelined-sandbox');
+  const early = Array.from({ length: pipelined ? Math.min(input.concurrency, states.length * input.actionsPerState) : 0 }, (_, i) =>
+    handled(restoreState({ input, state: stateOf(i), task: p.infos.get(stateOf(i).task)!, label: `${it}/${i}` })),
+  );
+  let rollout: PpoRolloutResult;
+  try {
+    rollout = await sampling(input).ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
+      { policy: p.policy, states: states.map((s) => s.promptState), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, workspaces: states.map((s) => s.snapshot), seed: p.seed },
+    ]);
+  } catch (err) {
+    await Promise.all(early.map(closeOnceOpen));
+    throw err;
+  }
   const outcomes: (ActionOutcome | undefined)[] = new Array(rollout.responses.length);
-  await forEachBounded(rollout.responses.map((_, i) => i), input.concurrency, async (i) => {
-    const state = states[Math.floor(i / input.actionsPerState)];
-    outcomes[i] = await actOnce({ input, state, task: p.infos.get(state.task)!, rewardScale: p.rewardScales[state.task], response: rollout.responses[i], label: `${it}/${i}` });
-  });
+  const closing: Promise<void>[] = [];
+  try {
+    await forEachBounded(rollout.responses.map((_, i) => i), input.concurrency, async (i) => {
+      const state = stateOf(i);
+      outcomes[i] = await actOnce({ input, state, task: p.infos.get(state.task)!, rewardScale: p.rewardScales[state.task], response: rollout.responses[i], label: `${it}/${i}`, restored: early[i], closing: pipelined ? closing : undefined });
+    });
+  } finally {
+    await Promise.all(closing);
+  }
   return { rollouts: rollout.rollouts, outcomes };
 }
 
 /**
- * Executes one sampled action once, in a fresh container restored from the state's snapshot, and rewards it. A
- * lost host or container moves the action, with the state, to another host (as episodes fail over), so the batch
- * stays whole. Only an action that no sandbox could run, even so, is left out of the update (the policy is not
- * to blame for it): undefined then.
+ * Executes one sampled action once, in a fresh container restored from the state's snapshot (`restored`, when it
+ * was opened early), and rewards it; its container's close goes to `closing` as soon as the action ran (without
+ * `closing`, as runs before it did: awaited after the reward). A lost host or container moves the action, with the
+ * state, to another host (as episodes fail over), so the batch stays whole. Only an action that no sandbox could
+ * run, even so, is left out of the update (the policy is not to blame for it): undefined then.
  */
-async function actOnce(p: { input: PpoConfig; state: PpoStartState; task: TaskInfo; rewardScale: RewardScale; response: string; label: string }): Promise<ActionOutcome | undefined> {
+async function actOnce(p: {
+  input: PpoConfig;
+  state: PpoStartState;
+  task: TaskInfo;
+  rewardScale: RewardScale;
+  response: string;
+  label: string;
+  restored?: Promise<Workspace>;
+  closing?: Promise<void>[];
+}): Promise<ActionOutcome | undefined> {
   const parsed = parseResponse(p.response);
-  if (!parsed.ok) return { kind: 'invalid', reward: 0 };
+  if (!parsed.ok) {
+    if (p.restored) p.closing?.push(closeOnceOpen(p.restored));
+    return { kind: 'invalid', reward: 0 };
+  }
   const episodeId = `${workflowInfo().workflowId}/${p.label}`;
-  const timeouts = { actionTimeoutSec: (p.input.scriptTimeoutSec ?? p.task.scriptTimeoutSec) + 120, hostLostAfterSec: p.input.hostLostAfterSec };
   let ws: Workspace | undefined;
   try {
-    ws = (await openWorkspace({ args: { task: p.task.name, episodeId, snapshot: p.state.snapshot }, timeouts, summary: 'restore state' })).ws;
+    ws = await (p.restored ?? restoreState(p));
     const result = await runActionRecovering({
       ws,
-      timeouts,
+      timeouts: hostTimeouts(p),
       summary: parsed.action.name,
       args: { episodeId, task: p.task.name, action: parsed.action, state: p.state.snapshot, observationChars: p.input.observationChars, scriptTimeoutSec: p.input.scriptTimeoutSec },
     });
+    if (p.closing) {
+      // the action is done with its container: it is removed while the edit is scored
+      p.closing.push(handled(closeWorkspace(ws)));
+      ws = undefined;
+    }
     const scored = await scoreAction({
       task: p.task, rewardScale: p.rewardScale, metricBefore: p.state.metric, actionName: parsed.action.name, result, scriptTimeoutSec: p.input.scriptTimeoutSec,
     });
@@ -175,8 +214,30 @@ async function actOnce(p: { input: PpoConfig; state: PpoStartState; task: TaskIn
     log.warn(`ppo: action ${p.label} (${parsed.action.name} on ${p.task.name}) left out: ${failureMessage(err)}`);
     return undefined;
   } finally {
-    if (ws) await closeWorkspace(ws);
+    if (ws && p.closing) p.closing.push(handled(closeWorkspace(ws)));
+    else if (ws) await closeWorkspace(ws);
   }
+}
+
+/** A fresh container restored from the state's snapshot; not cancellable, so one being created is still closed. */
+function restoreState(p: { input: PpoConfig; state: PpoStartState; task: TaskInfo; label: string }): Promise<Workspace> {
+  const args = { task: p.task.name, episodeId: `${workflowInfo().workflowId}/${p.label}`, snapshot: p.state.snapshot };
+  return CancellationScope.nonCancellable(async () => (await openWorkspace({ args, timeouts: hostTimeouts(p), summary: 'restore state' })).ws);
+}
+
+function hostTimeouts(p: { input: PpoConfig; task: TaskInfo }): HostTimeouts {
+  return { actionTimeoutSec: (p.input.scriptTimeoutSec ?? p.task.scriptTimeoutSec) + 120, hostLostAfterSec: p.input.hostLostAfterSec };
+}
+
+/** Closes a container once it is open (one that failed to open needs nothing). */
+function closeOnceOpen(ws: Promise<Workspace>): Promise<void> {
+  return handled(ws.then(closeWorkspace, () => undefined));
+}
+
+/** The promise, its rejection marked as handled: it is awaited later, and an unhandled one fails the workflow task. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 function iterationMetrics(p: { iteration: number; outcomes: (ActionOutcome | undefined)[]; update: PpoUpdateResult }): PpoIterationMetrics {

@@ -10,6 +10,7 @@ import { getCheckpoint, modelFromFiles } from '../../model/checkpoint';
 import type { Qwen2Model } from '../../model/qwen2';
 import type { Tokenizer } from '../../model/tokenizer';
 import { ArtifactStore } from '../artifact-store';
+import { stateConstraint } from './workspace-facts';
 
 export interface PolicyActInput {
   checkpoint: ArtifactRef;
@@ -20,6 +21,8 @@ export interface PolicyActInput {
   seed: number;
   /** Absent in inputs scheduled before the option existed: those get the policy agent's default. */
   decoding?: Decoding;
+  /** The state's workspace snapshot: constrained decoding is grounded in it (absent in older inputs: not grounded). */
+  workspace?: ArtifactRef;
 }
 
 export interface PolicyActResult {
@@ -80,7 +83,8 @@ export async function policyAct(a: PolicyActInput): Promise<PolicyActResult> {
   const { model, tokenizer, renderer } = await policyFor(a.checkpoint);
   const prompt = renderStatePrompt({ model, renderer, state: a.state, maxNewTokens: a.maxNewTokens });
   const decoding = a.decoding ?? DEFAULT_POLICY_DECODING;
-  const [g] = generate(model, tokenizer, [prompt], { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding });
+  const constraint = await stateConstraint(a.workspace);
+  const [g] = generate(model, tokenizer, [prompt], { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding, constraint });
   const promptTokens = tokenizer.encode(prompt).length;
   return {
     response: g.text,

@@ -1,11 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ArtifactRef } from '../../core/artifact-ref';
-import { DEFAULT_POLICY_DECODING, type Decoding } from '../../core/episode-schema';
+import { DEFAULT_POLICY_DECODING, StepKind, type Decoding } from '../../core/episode-schema';
 import { PpoUpdateHyper, type PpoUpdateMetrics } from '../../core/ppo-schema';
 import { initBackend } from '../../model/backend';
 import { checkpointFiles, getCheckpoint, modelFromFiles, putCheckpoint } from '../../model/checkpoint';
-import { DecodingMasks, MaskReplay, maskReplay } from '../../model/decoding-masks';
+import { DecodingMasks, MaskReplay, maskReplays } from '../../model/decoding-masks';
 import { generate, type GenerateOptions, type TokenPair } from '../../model/generate';
 import { chosenTokens, PpoTrainer, scoreResponses } from '../../model/ppo-update';
 import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
@@ -14,6 +14,7 @@ import { pauseIfRequested } from '../fault-points';
 import type { PromptState } from '../../core/prompt';
 import { policyFor, renderStatePrompt } from './policy-act';
 import { openScalarLog } from './tensorboard';
+import { stateConstraint } from './workspace-facts';
 
 /** The optimizer moments travel inside the policy checkpoint, so each iteration continues the same optimisation. */
 const OPTIMIZER_FILE = 'ppo_optimizer.safetensors';
@@ -25,8 +26,9 @@ const PpoState = z.object({ step: z.number().int().nonnegative(), iterations: z.
 let updateCalls = 0;
 
 const Rollouts = z.object({
-  rows: z.array(z.object({ prompt: z.array(z.number().int()), continuation: z.array(z.number().int()) })),
-  /** How the rows were decoded when constrained: the update scores them under the same masks. */
+  /** `masks`: how the row was decoded when constrained (each state's own grounded constraint). */
+  rows: z.array(z.object({ prompt: z.array(z.number().int()), continuation: z.array(z.number().int()), masks: MaskReplay.optional() })),
+  /** How rows without their own `masks` were decoded (rollouts recorded before per-row constraints). */
   masks: MaskReplay.nullable().default(null),
 });
 
@@ -40,6 +42,8 @@ export interface PpoRolloutInput {
   seed: number;
   /** Absent in inputs scheduled before the option existed: those get the policy agent's default. */
   decoding?: Decoding;
+  /** Each state's workspace snapshot, aligned with `states`: constrained decoding is grounded in it. */
+  workspaces?: ArtifactRef[];
 }
 
 export interface PpoRolloutResult {
@@ -53,10 +57,14 @@ export async function ppoRollout(a: PpoRolloutInput): Promise<PpoRolloutResult> 
   await initBackend();
   const { model, tokenizer, renderer } = await policyFor(a.policy);
   const prompts = a.states.flatMap((state) => Array<string>(a.actionsPerState).fill(renderStatePrompt({ model, renderer, state, maxNewTokens: a.maxNewTokens })));
-  const options: GenerateOptions = { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding: a.decoding ?? DEFAULT_POLICY_DECODING };
+  if (a.workspaces && a.workspaces.length !== a.states.length) throw new Error(`${a.workspaces.length} workspaces for ${a.states.length} states`);
+  const perState = await Promise.all(a.states.map((_, i) => stateConstraint(a.workspaces?.[i])));
+  const constraint = perState.flatMap((c) => Array<typeof c>(a.actionsPerState).fill(c));
+  const options: GenerateOptions = { temperature: a.temperature, maxNewTokens: a.maxNewTokens, seed: a.seed, decoding: a.decoding ?? DEFAULT_POLICY_DECODING, constraint };
   const gens = generate(model, tokenizer, prompts, options);
-  const rows = gens.map((g, i) => ({ prompt: tokenizer.encode(prompts[i]), continuation: chosenTokens(g, tokenizer.eosId) }));
-  return { rollouts: await new ArtifactStore().putJson({ rows, masks: maskReplay(options) } satisfies z.infer<typeof Rollouts>, 'ppo-rollouts'), responses: gens.map((g) => g.text) };
+  const replays = maskReplays(options, prompts.length);
+  const rows = gens.map((g, i) => ({ prompt: tokenizer.encode(prompts[i]), continuation: chosenTokens(g, tokenizer.eosId), ...(replays[i] ? { masks: replays[i]! } : {}) }));
+  return { rollouts: await new ArtifactStore().putJson({ rows, masks: null } satisfies z.input<typeof Rollouts>, 'ppo-rollouts'), responses: gens.map((g) => g.text) };
 }
 
 /** One rollouts artifact of several, rows in order (episodic PPO generates each step's actions in its own call). */
@@ -75,6 +83,8 @@ export interface PpoUpdateInput {
   rollouts: ArtifactRef;
   /** The reward module's reward of each rollout row; null drops the row (its action could not be executed). */
   rewards: (number | null)[];
+  /** The outcome kind of each row (null where left out), for the per-kind counts in TensorBoard; absent in older inputs. */
+  kinds?: (StepKind | null)[];
   hyper: PpoUpdateHyper;
   /** Minibatch order of this update. */
   seed: number;
@@ -99,10 +109,10 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
   const { rows: all, masks: replay } = Rollouts.parse(await store.getJson(a.rollouts));
   if (all.length !== a.rewards.length) throw new Error(`${all.length} rollouts but ${a.rewards.length} rewards`);
   const kept = all.flatMap((r, i) => (a.rewards[i] === null ? [] : [{ ...r, reward: a.rewards[i]! }]));
-  const rows = kept.map(({ prompt, continuation }) => ({ prompt, continuation }));
+  const rows = kept.map(({ prompt, continuation, masks }) => ({ prompt, continuation, ...(masks ? { masks } : {}) }));
   const files = await getCheckpoint(store, a.policy);
   const { model, tokenizer } = modelFromFiles(files, `policy ${a.policy.sha256.slice(0, 12)}`);
-  const masks = replay ? new DecodingMasks(tokenizer, replay) : undefined;
+  const masks = replay || rows.some((r) => r.masks) ? new DecodingMasks(tokenizer, replay ?? undefined) : undefined;
   const trainer = new PpoTrainer(model, hyper, masks);
   try {
     const saved = files.get(OPTIMIZER_FILE);
@@ -126,7 +136,7 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
     const iteration = state?.iterations ?? 0;
     out.set(STATE_FILE, Buffer.from(JSON.stringify({ step: trainer.actor.step, iterations: iteration + 1 } satisfies z.infer<typeof PpoState>)));
     const policy = await putCheckpoint(store, out);
-    logIteration({ run: ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, iteration, rewards: a.rewards, metrics });
+    logIteration({ run: ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId, iteration, rewards: a.rewards, kinds: a.kinds, metrics });
     return { policy, metrics };
   } finally {
     trainer.dispose();
@@ -136,13 +146,15 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
 
 /**
  * The iteration's scalars as TensorBoard events (`ppo/<PpoIterationMetrics field>`, step = iteration): the update's
- * metrics, and the mean reward and left-out count of the rewards it trained on (as the workflow computes them).
+ * metrics, and the mean reward, left-out count and actions per outcome kind (`ppo/kinds/<kind>`, every kind, 0 when
+ * none) of the rows it trained on (as the workflow computes them).
  */
-function logIteration(p: { run: string; iteration: number; rewards: (number | null)[]; metrics: PpoUpdateMetrics }): void {
+function logIteration(p: { run: string; iteration: number; rewards: (number | null)[]; kinds?: (StepKind | null)[]; metrics: PpoUpdateMetrics }): void {
   const scalars = openScalarLog({ run: p.run, stage: 'ppo', log: (m) => console.log(`[ppo ${p.run}] ${m}`) });
   if (!scalars) return;
   const rewarded = p.rewards.filter((r): r is number => r !== null);
-  const values: Record<string, number> = { meanReward: rewarded.length ? rewarded.reduce((s, r) => s + r, 0) / rewarded.length : 0, leftOut: p.rewards.length - rewarded.length, ...p.metrics };
+  const kinds = p.kinds ? Object.fromEntries(StepKind.options.map((k) => [`kinds/${k}`, p.kinds!.filter((o) => o === k).length])) : {};
+  const values: Record<string, number> = { meanReward: rewarded.length ? rewarded.reduce((s, r) => s + r, 0) / rewarded.length : 0, leftOut: p.rewards.length - rewarded.length, ...kinds, ...p.metrics };
   scalars.scalars(p.iteration, Object.fromEntries(Object.entries(values).map(([k, v]) => [`ppo/${k}`, v])));
   scalars.flush();
 }

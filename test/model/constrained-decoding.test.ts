@@ -6,7 +6,7 @@ import { parseResponse } from '../../core/parse-response';
 import { ACTION_FIELDS, responseProgram } from '../../model/action-grammar';
 import { initBackend } from '../../model/backend';
 import { ConstrainedResponse } from '../../model/constrained-decoding';
-import { DecodingMasks, maskReplay } from '../../model/decoding-masks';
+import { DecodingMasks, maskReplays } from '../../model/decoding-masks';
 import { continuationLogProbs, generate } from '../../model/generate';
 import { scoreResponses } from '../../model/ppo-update';
 import { Qwen2Model } from '../../model/qwen2';
@@ -178,7 +178,7 @@ test('reported log-probs are those of the masked, renormalised distribution; a t
   const constraint = { maxThoughtTokens: 8, maxInputTokens: 30 };
   const gens = generate(model, tok, prompts, { seed: 3, temperature: 1, maxNewTokens: 150, decoding: 'constrained', constraint });
   const pairs = gens.map((g, i) => ({ prompt: tok.encode(prompts[i]), continuation: g.tokens }));
-  const masked = scoreResponses(model, pairs, new DecodingMasks(tok, maskReplay({ maxNewTokens: 150, decoding: 'constrained', constraint })!)).logprobs;
+  const masked = scoreResponses(model, pairs, new DecodingMasks(tok, maskReplays({ maxNewTokens: 150, decoding: 'constrained', constraint }, 1)[0]!)).logprobs;
   const unmasked = continuationLogProbs(model, pairs);
   gens.forEach((g, i) => g.logprobs.forEach((lp, k) => {
     assert.ok(Math.abs(lp - masked[i][k]) < 1e-3, `row ${i} token ${k}: generated ${lp}, rescored ${masked[i][k]}`);

@@ -4,7 +4,7 @@ import { ACTION_NAMES } from '../../core/actions';
 import { PpoUpdateHyper } from '../../core/ppo-schema';
 import { parseResponse } from '../../core/parse-response';
 import { initBackend } from '../../model/backend';
-import { DecodingMasks, maskReplay } from '../../model/decoding-masks';
+import { DecodingMasks, maskReplays } from '../../model/decoding-masks';
 import { generate, type GenerateOptions } from '../../model/generate';
 import { chosenTokens, PpoTrainer, scoreResponses, type PpoSample } from '../../model/ppo-update';
 import { responseProgram } from '../../model/action-grammar';
@@ -21,7 +21,7 @@ test('constrained decoding ends the turn with end-of-turn once the Action Input 
   const model = Qwen2Model.init(tinyConfig({ vocab_size: tok.vocabSize }), 3);
   const options: GenerateOptions = { seed: 4, temperature: 1, maxNewTokens: 120, decoding: 'constrained', constraint: { maxThoughtTokens: 10, maxInputTokens: 30 } };
   const gens = generate(model, tok, prompts, options);
-  const masks = new DecodingMasks(tok, maskReplay(options)!);
+  const masks = new DecodingMasks(tok, maskReplays(options, 1)[0]!);
   for (const g of gens) {
     assert.equal(g.stop, 'eos', JSON.stringify(g.text));
     assert.ok(parseResponse(g.text).ok, g.text);
@@ -48,7 +48,7 @@ test('under constrained decoding the update\'s first-epoch log-probs are the rol
   const model = Qwen2Model.init(tinyConfig({ vocab_size: tok.vocabSize }), 8);
   const options: GenerateOptions = { seed: 2, temperature: 1, maxNewTokens: 120, decoding: 'constrained', constraint: { maxThoughtTokens: 12, maxInputTokens: 40 } };
   const gens = generate(model, tok, prompts, options);
-  const masks = new DecodingMasks(tok, maskReplay(options)!);
+  const masks = new DecodingMasks(tok, maskReplays(options, 1)[0]!);
   const pairs = gens.map((g, i) => ({ prompt: tok.encode(prompts[i]), continuation: chosenTokens(g, tok.eosId) }));
   // the rollout's log-probs, end-of-turn included: alone in its mask, probability 1
   const rollout = gens.map((g) => [...g.logprobs, 0]);

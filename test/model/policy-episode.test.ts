@@ -29,7 +29,7 @@ test('a policy agent acts from a checkpoint on the model worker; what it says is
   const checkpoint = await putCheckpoint(new ArtifactStore(), checkpointFiles(model, tokenizer));
   model.dispose();
 
-  const input: EpisodeInput = { task: 'co2', agent: { kind: 'policy', checkpoint, temperature: 1, maxNewTokens: 48 }, limits: { maxSteps: 3 }, seed: 2 };
+  const input: EpisodeInput = { task: 'co2', agent: { kind: 'policy', checkpoint, temperature: 1, maxNewTokens: 96 }, limits: { maxSteps: 3 }, seed: 2 };
   const handle = await stack.env.client.workflow.start('runEpisode', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-policy-${Date.now()}`, args: [input] });
   const summary = await handle.result().catch((err: unknown) => assert.fail(`episode failed: ${failureMessage(err)}`));
   assert.equal(summary.steps, 3);
@@ -40,10 +40,12 @@ test('a policy agent acts from a checkpoint on the model worker; what it says is
     const usage = s.usage?.[0];
     assert.ok(usage, 'each decision records its token counts');
     assert.ok(usage.model.startsWith(`policy:${checkpoint.sha256.slice(0, 12)}`), 'the decision is the policy\'s');
-    assert.ok(usage.completionTokens > 0 && usage.completionTokens <= 48);
+    assert.ok(usage.completionTokens > 0 && usage.completionTokens <= 96);
     // An untrained policy rarely writes a valid action; whatever it writes is handled, never a crash.
     if (s.kind === 'invalid') assert.match(s.observation, /^Invalid action: /);
     assert.equal(s.reward === 0, s.kind === 'invalid' || s.kind === 'error');
+    // constrained decoding is grounded in the step's workspace: no path that is not there, no edit that cannot apply
+    assert.doesNotMatch(s.observation, /no such (file|directory)|outside the workspace|old text not found|more than once|needs a coder LLM/, s.response);
   }
   const history = (await handle.fetchHistory()).events ?? [];
   const decided = history.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'policyAct');

@@ -1,0 +1,52 @@
+import { ACTION_NAMES, type ActionName } from '../../core/actions';
+import type { ArtifactRef } from '../../core/artifact-ref';
+import type { WorkspaceFacts } from '../../model/action-grammar';
+import type { ConstraintOptions } from '../../model/constrained-decoding';
+import { llmConfigFromEnv } from '../llm/client';
+import { ArtifactStore } from '../artifact-store';
+import { readTar, toWorkspaceEntries } from '../sandbox/workspace-tar';
+
+/** Scripts larger than this are still listed and runnable, but not offered line by line to edit. */
+const MAX_SCRIPT_BYTES = 64 * 1024;
+const SCRIPT = /\.py$/;
+
+/** What a workspace snapshot holds, as constrained decoding needs it: its directories, files and Python scripts. */
+export function factsOfEntries(entries: { path: string; type: string; data: Buffer }[]): WorkspaceFacts {
+  const files = entries.filter((e) => e.type === 'file');
+  return {
+    dirs: ['.', ...entries.filter((e) => e.type === 'dir').map((e) => e.path)],
+    files: files.map((e) => e.path),
+    scripts: files.filter((e) => SCRIPT.test(e.path) && e.data.length <= MAX_SCRIPT_BYTES).map((e) => ({ path: e.path, text: e.data.toString('utf8') })),
+  };
+}
+
+/** Facts of the snapshots this process read last: an episode decides many times from one state until it edits. */
+const recent = new Map<string, WorkspaceFacts>();
+const KEPT = 32;
+
+/** The facts of a stored workspace snapshot (a deterministic workspace tar). */
+export async function workspaceFacts(ref: ArtifactRef, store = new ArtifactStore()): Promise<WorkspaceFacts> {
+  const hit = recent.get(ref.sha256);
+  if (hit) return hit;
+  const facts = factsOfEntries(toWorkspaceEntries(await readTar(await store.get(ref))));
+  recent.set(ref.sha256, facts);
+  for (const old of recent.keys()) {
+    if (recent.size <= KEPT) break;
+    recent.delete(old);
+  }
+  return facts;
+}
+
+/**
+ * The actions the environment can carry out. `Edit Script (AI)` needs a coder LLM, configured by the same
+ * environment variables for every worker of a deployment (`mlagent dev up` starts them all with one environment):
+ * without one, a constrained policy is not offered an action that can only fail.
+ */
+export function environmentActions(env: NodeJS.ProcessEnv = process.env): ActionName[] {
+  return llmConfigFromEnv(env)?.model ? [...ACTION_NAMES] : ACTION_NAMES.filter((a) => a !== 'Edit Script (AI)');
+}
+
+/** The constraint for acting from a state: the environment's actions, grounded in the state's workspace when known. */
+export async function stateConstraint(workspace: ArtifactRef | undefined): Promise<ConstraintOptions> {
+  return { actions: environmentActions(), ...(workspace ? { workspace: await workspaceFacts(workspace) } : {}) };
+}
