@@ -99,6 +99,7 @@ const EVAL_COLUMNS: { header: string; key: string; show: (v: unknown) => string 
   { header: 'm_init', key: 'mInit', show: num },
   { header: 'Δ_r', key: 'relativeGain', show: pct },
   { header: 'valid actions', key: 'validActionRate', show: pct },
+  { header: 'actions without error', key: 'actionsWithoutErrorRate', show: pct },
   { header: 'valid submissions', key: 'validSubmissionRate', show: pct },
   { header: 'failed', key: 'failed', show: String },
 ];

@@ -115,6 +115,8 @@ export const EpisodeSummary = z.object({
   steps: z.number().int(),
   /** Steps whose response parsed as an action with a schema-valid input (the rest are 'invalid' steps). */
   validActions: z.number().int(),
+  /** Steps whose outcome was neither 'invalid' nor 'error' (the action parsed and ran); absent in older results. */
+  actionsWithoutError: z.number().int().optional(),
   endReason: z.enum(['final_answer', 'max_steps', 'time_limit']),
   initialMetric: z.number().nullable(),
   rewardScale: RewardScale,

@@ -10,16 +10,17 @@ export interface EvaluationTable {
   agents: Record<string, AgentSummary>;
 }
 
-export const EVALUATION_COLUMNS = ['agent', 'task', 'K', 'avg@K', 'best@K', 'm_init', 'Δ_r', 'valid actions', 'valid submissions', 'failed'] as const;
+export const EVALUATION_COLUMNS = ['agent', 'task', 'K', 'avg@K', 'best@K', 'm_init', 'Δ_r', 'valid actions', 'actions without error', 'valid submissions', 'failed'] as const;
 
 const num = (v: number | null) => (v === null ? 'error' : String(+v.toFixed(5)));
 const pct = (v: number | null, digits = 1) => (v === null ? '-' : `${(v * 100).toFixed(digits)}%`);
 
 export function evaluationRows(scores: TaskScore[]): string[][] {
+  // `?? null`: rows recorded before episodes counted actions without error show '-'.
   return scores.map((s) =>
     s.source === 'starter'
-      ? [s.agent, s.task, '-', num(s.avgAtK), num(s.bestAtK), num(s.mInit), '0% (by definition)', '-', '-', '-']
-      : [s.agent, s.task, String(s.k), num(s.avgAtK), num(s.bestAtK), num(s.mInit), pct(s.relativeGain), pct(s.validActionRate, 0), pct(s.validSubmissionRate, 0), `${s.failed}/${s.k}`],
+      ? [s.agent, s.task, '-', num(s.avgAtK), num(s.bestAtK), num(s.mInit), '0% (by definition)', '-', '-', '-', '-']
+      : [s.agent, s.task, String(s.k), num(s.avgAtK), num(s.bestAtK), num(s.mInit), pct(s.relativeGain), pct(s.validActionRate, 0), pct(s.actionsWithoutErrorRate ?? null, 0), pct(s.validSubmissionRate, 0), `${s.failed}/${s.k}`],
   );
 }
 

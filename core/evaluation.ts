@@ -45,7 +45,15 @@ export type EvaluateConfig = z.output<typeof EvaluateInput>;
 
 /** How one evaluation episode ended: a completed episode (scored or not), or a failed child workflow and why. */
 export type EpisodeOutcome =
-  | { workflowId: string; ok: true; finalMetric: number | null; steps: number; validActions: number }
+  | {
+      workflowId: string;
+      ok: true;
+      finalMetric: number | null;
+      steps: number;
+      validActions: number;
+      /** Steps neither invalid nor failed in execution; null for an episode recorded before episodes counted them. */
+      actionsWithoutError: number | null;
+    }
   | { workflowId: string; ok: false; error: string };
 
 /**
@@ -71,6 +79,12 @@ export interface TaskScore {
   relativeGain: number | null;
   /** Parseable, schema-valid actions / all actions, over the completed episodes; null when none acted. */
   validActionRate: number | null;
+  /**
+   * Actions whose outcome was neither invalid nor an execution error (non-edit, corner case or edit) / all actions,
+   * over the completed episodes: a valid action can still fail to run (a missing file, a crashing script). Null when
+   * none acted or an episode did not count them.
+   */
+  actionsWithoutErrorRate: number | null;
   /** Episodes whose final submission was scored / K (a failed episode counts as not scored). */
   validSubmissionRate: number | null;
   failed: number;
@@ -95,7 +109,7 @@ interface TaskRef {
 export function starterScore(p: Omit<TaskRef, 'agent'>): TaskScore {
   return {
     ...p, agent: STARTER_AGENT, source: 'starter', k: 0, metrics: [], avgAtK: p.mInit, bestAtK: p.mInit, relativeGain: 0,
-    validActionRate: null, validSubmissionRate: null, failed: 0, errors: [],
+    validActionRate: null, actionsWithoutErrorRate: null, validSubmissionRate: null, failed: 0, errors: [],
   };
 }
 
@@ -108,6 +122,7 @@ export function scoreTask(p: TaskRef & { outcomes: EpisodeOutcome[] }): TaskScor
   const avgAtK = counted.length ? counted.reduce((a, b) => a + b, 0) / counted.length : null;
   const bestAtK = counted.length ? (p.higherIsBetter ? Math.max(...counted) : Math.min(...counted)) : null;
   const steps = done.reduce((n, o) => n + o.steps, 0);
+  const withoutError = done.every((o) => o.actionsWithoutError !== null) ? done.reduce((n, o) => n + o.actionsWithoutError!, 0) : null;
   return {
     ...ref,
     source: 'episodes',
@@ -117,6 +132,7 @@ export function scoreTask(p: TaskRef & { outcomes: EpisodeOutcome[] }): TaskScor
     bestAtK,
     relativeGain: avgAtK === null ? null : relativeGain({ metric: avgAtK, mInit: p.mInit, higherIsBetter: p.higherIsBetter }),
     validActionRate: steps ? done.reduce((n, o) => n + o.validActions, 0) / steps : null,
+    actionsWithoutErrorRate: steps && withoutError !== null ? withoutError / steps : null,
     validSubmissionRate: outcomes.length ? metrics.filter((m) => m !== null).length / outcomes.length : null,
     failed: outcomes.length - done.length,
     errors: outcomes.flatMap((o) => (o.ok ? [] : [`${o.workflowId}: ${o.error}`])),

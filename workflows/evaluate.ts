@@ -51,7 +51,7 @@ export async function evaluate(raw: EvaluateInput): Promise<EvaluateResult> {
       workflowId,
       args: [{ task: t.name, agent: a.agent, seedIdeas: ideasOfEpisode, limits: input.limits, seed: input.seed * 1000 + k, rewardScale: { mInit: t.mInit, mBest: t.mBest } }],
     }).then(
-      (s) => ({ workflowId, ok: true as const, finalMetric: s.finalMetric, steps: s.steps, validActions: s.validActions }),
+      (s) => ({ workflowId, ok: true as const, finalMetric: s.finalMetric, steps: s.steps, validActions: s.validActions, actionsWithoutError: s.actionsWithoutError ?? null }),
       (err: unknown) => ({ workflowId, ok: false as const, error: failureMessage(err) }),
     );
     const row = outcomes.get(key(a.name, t.name)) ?? new Array<EpisodeOutcome>(input.k);

@@ -107,5 +107,8 @@ test('mlagent report: the HTML report and each plot as a well-formed SVG file', 
   assert.deepEqual(evaluation.plots.map((f) => path.basename(f)).sort(), ['evaluation-gain.svg', 'evaluation-table.svg']);
   const table = svgElements(evaluation.plots.find((f) => f.endsWith('evaluation-table.svg'))!);
   assert.ok(table.text >= 2 * 5, `header and a scripted row: ${JSON.stringify(table)}`);
-  assert.match(fs.readFileSync(evaluation.html, 'utf8'), /<td>scripted<\/td><td>co2<\/td>/);
+  const page = fs.readFileSync(evaluation.html, 'utf8');
+  assert.match(page, /<th>valid actions<\/th><th>actions without error<\/th>/);
+  // after K, avg@K, best@K, m_init, Δ_r and valid actions: the rate of actions without error, measured
+  assert.match(page, /<td>scripted<\/td><td>co2<\/td>(<td>[^<]*<\/td>){6}<td>\d+\.\d%<\/td>/);
 });

@@ -21,15 +21,18 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { chatReply, startFakeOpenAiServer, type FakeOpenAiServer, type SeenRequest } from '../llm/fake-openai-server';
 
 const close = (a: number | null, b: number) => a !== null && Math.abs(a - b) < 1e-12;
-const ok = (workflowId: string, finalMetric: number | null, steps: number, validActions: number): EpisodeOutcome => ({ workflowId, ok: true, finalMetric, steps, validActions });
+const ok = (workflowId: string, finalMetric: number | null, steps: number, validActions: number, actionsWithoutError: number | null = validActions): EpisodeOutcome => ({
+  workflowId, ok: true, finalMetric, steps, validActions, actionsWithoutError,
+});
 const failed = (workflowId: string, error: string): EpisodeOutcome => ({ workflowId, ok: false, error });
 const ref = { task: 't', higherIsBetter: true, mInit: 0.5 };
 
 describe('evaluation metrics against hand-computed values', () => {
-  // K = 4: 0.6, no scored submission (counts as m_init 0.5), a failure (left out), 0.7.
-  const up = scoreTask({ ...ref, agent: 'a', outcomes: [ok('e0', 0.6, 4, 4), ok('e1', null, 5, 3), failed('e2', 'boom'), ok('e3', 0.7, 1, 1)] });
+  // K = 4: 0.6, no scored submission (counts as m_init 0.5), a failure (left out), 0.7. Of the valid actions
+  // 4, 3 and 1, those that also ran without error: 3, 1 and 1.
+  const up = scoreTask({ ...ref, agent: 'a', outcomes: [ok('e0', 0.6, 4, 4, 3), ok('e1', null, 5, 3, 1), failed('e2', 'boom'), ok('e3', 0.7, 1, 1, 1)] });
   // lower is better, m_init 2: episodes 1 and 2.5 → avg@K 1.75, Δ_r = −(1.75 − 2)/2 = 0.125.
-  const down = scoreTask({ task: 'u', higherIsBetter: false, mInit: 2, agent: 'a', outcomes: [ok('f0', 1, 2, 1), ok('f1', 2.5, 2, 2)] });
+  const down = scoreTask({ task: 'u', higherIsBetter: false, mInit: 2, agent: 'a', outcomes: [ok('f0', 1, 2, 1, 1), ok('f1', 2.5, 2, 2, 0)] });
   const dead = scoreTask({ ...ref, task: 'v', agent: 'a', outcomes: [failed('g0', 'no worker'), failed('g1', 'no worker')] });
 
   test('avg@K over completed episodes, an unscored submission as m_init, failures counted and named', () => {
@@ -37,6 +40,7 @@ describe('evaluation metrics against hand-computed values', () => {
     assert.equal(up.bestAtK, 0.7);
     assert.ok(close(up.relativeGain, (0.6 - 0.5) / 0.5), `${up.relativeGain}`);
     assert.ok(close(up.validActionRate, 8 / 10));
+    assert.ok(close(up.actionsWithoutErrorRate, 5 / 10), `${up.actionsWithoutErrorRate}`);
     assert.equal(up.validSubmissionRate, 2 / 4);
     assert.deepEqual([up.k, up.failed, up.errors, up.metrics], [4, 1, ['e2: boom'], [0.6, null, 0.7]]);
   });
@@ -47,10 +51,17 @@ describe('evaluation metrics against hand-computed values', () => {
     assert.ok(close(down.relativeGain, 0.125));
     assert.ok(close(relativeGain({ metric: 2.5, mInit: 2, higherIsBetter: false }), -0.25));
     assert.equal(down.validActionRate, 3 / 4);
+    assert.equal(down.actionsWithoutErrorRate, 1 / 4);
   });
 
   test('all episodes failed: an error row, no metric, not a 0% gain', () => {
-    assert.deepEqual([dead.avgAtK, dead.bestAtK, dead.relativeGain, dead.validActionRate, dead.validSubmissionRate, dead.failed], [null, null, null, null, 0, 2]);
+    assert.deepEqual([dead.avgAtK, dead.bestAtK, dead.relativeGain, dead.validActionRate, dead.actionsWithoutErrorRate, dead.validSubmissionRate, dead.failed], [null, null, null, null, null, 0, 2]);
+  });
+
+  test('actions without error are unknown (not 0%) when an episode recorded before they were counted is among the completed', () => {
+    const mixed = scoreTask({ ...ref, agent: 'a', outcomes: [ok('h0', 0.6, 2, 2, 2), ok('h1', 0.6, 3, 3, null)] });
+    assert.deepEqual([mixed.validActionRate, mixed.actionsWithoutErrorRate], [1, null]);
+    assert.match(evaluationText({ scores: [mixed], agents: {} }), /a +t +2 +0\.6 +0\.6 +0\.5 +20\.0% +100% +- +100% +0\/2/);
   });
 
   test('the starter row is m_init with 0% by definition; agent means skip error rows', () => {
@@ -62,8 +73,9 @@ describe('evaluation metrics against hand-computed values', () => {
     assert.equal(summary.failedEpisodes, 3);
     const text = evaluationText({ scores: [starter, up, dead], agents: agentSummary([starter, up, dead]) });
     assert.match(text, /starter +t +- +0\.5 +0\.5 +0\.5 +0% \(by definition\)/);
-    assert.match(text, /a +t +4 +0\.6 +0\.7 +0\.5 +20\.0% +80% +50% +1\/4/);
-    assert.match(text, /a +v +2 +error +error +0\.5 +- +- +0% +2\/2/);
+    assert.match(text, /valid actions +actions without error +valid submissions +failed/);
+    assert.match(text, /a +t +4 +0\.6 +0\.7 +0\.5 +20\.0% +80% +50% +50% +1\/4/);
+    assert.match(text, /a +v +2 +error +error +0\.5 +- +- +- +0% +2\/2/);
     assert.match(text, /error \(a on v\): g0: no worker/);
     assert.match(evaluationMarkdown({ scores: [starter], agents: {} }), /^\| agent \| task \| K \| avg@K .*\n\| --- \| --- \|/);
   });
@@ -81,10 +93,11 @@ describe('evaluation metrics against hand-computed values', () => {
   });
 });
 
-/** The LLM agent's reply at each history length: an action, a reply outside the format, the final answer. */
+/** The LLM agent's reply at each history length: an action, a reply outside the format, an action that fails, the final answer. */
 const LLM_SCRIPT = [
   'Thought: Look around.\nAction: List Files\nAction Input: {"dir_path": "."}',
   'I would rather chat than act.',
+  'Thought: Look elsewhere.\nAction: List Files\nAction Input: {"dir_path": "no-such-dir"}',
   'Thought: Done.\nAction: Final Answer\nAction Input: {"final_answer": "Kept the starter."}',
 ];
 const userPrompt = (r: SeenRequest) => (r.body.messages as { role: string; content: string }[]).find((m) => m.role === 'user')!.content;
@@ -140,8 +153,9 @@ describe('a real evaluation: Temporal, Docker, a real task, an LLM endpoint, and
 
     const llm = row('llm');
     assert.deepEqual([llm.failed, llm.avgAtK, llm.validSubmissionRate], [0, task.m_init, 1]);
-    assert.ok(close(llm.validActionRate, 2 / 3), `${llm.validActionRate}`);
-    assert.ok(fake.seen.length >= 3 && fake.seen.every((r) => r.body.model === 'fake-m' && r.auth === undefined));
+    assert.ok(close(llm.validActionRate, 3 / 4), `${llm.validActionRate}`);
+    assert.ok(close(llm.actionsWithoutErrorRate, 2 / 4), `${llm.actionsWithoutErrorRate}`);
+    assert.ok(fake.seen.length >= 4 && fake.seen.every((r) => r.body.model === 'fake-m' && r.auth === undefined));
 
     const policy = row('policy');
     assert.deepEqual([policy.failed, policy.avgAtK, policy.relativeGain], [1, null, null]);
