@@ -67,6 +67,8 @@ export const PpoInput = z
     hostLostAfterSec: z.number().int().min(5).default(300),
     /** Heartbeat timeout of the model activities: how quickly a dead model worker is noticed. */
     heartbeatTimeoutSeconds: z.number().int().min(1).default(120),
+    /** A model activity (rollout, update) no model worker has picked up within this long fails the run (no worker is running). */
+    modelWorkerLostAfterSec: z.number().int().min(1).default(300),
     /** m_init/m_best per task fixed by the parent run (the pipeline passes its collection's); read at the start when absent. */
     rewardScales: z.record(z.string(), RewardScale).optional(),
     /** Set by continue-as-new only: where the previous run stopped. */

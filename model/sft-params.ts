@@ -47,6 +47,8 @@ export const SftInput = z.object({
    * 135M default on 2 idle cores, minutes on a loaded machine).
    */
   heartbeatTimeoutSeconds: z.number().int().min(1).default(300),
+  /** A training attempt no model worker has picked up within this long fails the run (no worker is running). */
+  modelWorkerLostAfterSec: z.number().int().min(1).default(300),
 }).strict();
 export type SftInput = z.output<typeof SftInput>;
 
