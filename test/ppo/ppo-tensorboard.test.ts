@@ -7,6 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { ppoUpdate, type PpoUpdateResult } from '../../activities/model/ppo';
 import { tensorboardDir } from '../../activities/model/tensorboard';
+import { StepKind } from '../../core/episode-schema';
 import { PpoUpdateHyper, PpoUpdateMetrics } from '../../core/ppo-schema';
 import { initBackend } from '../../model/backend';
 import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
@@ -14,7 +15,7 @@ import { Qwen2Model } from '../../model/qwen2';
 import { readTensorboardScalars } from '../helpers/tensorboard';
 import { tinyConfig, tinyTokenizer } from '../model/fixtures';
 
-test('ppoUpdate writes every iteration metric as a TensorBoard scalar under the pipeline run, one step per iteration', { timeout: 300_000 }, async () => {
+test('ppoUpdate writes every iteration metric and the actions per outcome kind as TensorBoard scalars under the pipeline run, one step per iteration', { timeout: 300_000 }, async () => {
   process.env.MLAGENT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-ppo-tb-'));
   await initBackend();
   const store = new ArtifactStore();
@@ -27,10 +28,11 @@ test('ppoUpdate writes every iteration metric as a TensorBoard scalar under the 
   // The pipeline's PPO child: its events go next to the pipeline's SFT ones.
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'pipeline-tb/ppo', runId: 'r' } });
   const rewards = [[0.5, null, 1], [0, 0.5, 0.5]];
+  const kinds: (StepKind | null)[][] = [['non_edit', null, 'edit'], ['invalid', 'corner_case', 'non_edit']];
   const results: PpoUpdateResult[] = [];
   let policy = reference;
-  for (const r of rewards) {
-    const res = (await env.run(ppoUpdate, { policy, reference, rollouts, rewards: r, hyper: PpoUpdateHyper.parse({ epochs: 1, minibatchSize: 2 }), seed: results.length })) as PpoUpdateResult;
+  for (const [i, r] of rewards.entries()) {
+    const res = (await env.run(ppoUpdate, { policy, reference, rollouts, rewards: r, kinds: kinds[i], hyper: PpoUpdateHyper.parse({ epochs: 1, minibatchSize: 2 }), seed: results.length })) as PpoUpdateResult;
     results.push(res);
     policy = res.policy;
   }
@@ -47,4 +49,7 @@ test('ppoUpdate writes every iteration metric as a TensorBoard scalar under the 
   });
   assert.deepEqual(events['ppo/meanReward']!.map((e) => +e.value.toFixed(5)), [0.75, 0.33333]);
   assert.deepEqual(events['ppo/leftOut']!.map((e) => e.value), [1, 0]);
+  // actions per outcome kind, every kind at every iteration (0 when none), the left-out row in none
+  const counts = Object.fromEntries(StepKind.options.map((k) => [k, events[`ppo/kinds/${k}`]?.map((e) => [e.step, e.value])]));
+  assert.deepEqual(counts, { invalid: [[0, 0], [1, 1]], error: [[0, 0], [1, 0]], non_edit: [[0, 1], [1, 1]], corner_case: [[0, 0], [1, 1]], edit: [[0, 1], [1, 0]] });
 });
