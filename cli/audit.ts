@@ -4,6 +4,7 @@ import type { PpoStartState } from '../activities/ppo-activities';
 import { ArtifactStore } from '../activities/artifact-store';
 import type { EpisodeSummary, StepRecord } from '../core/episode-schema';
 import { parseResponse } from '../core/parse-response';
+import type { PpoConfig } from '../core/ppo-schema';
 import { kindAfterEvaluation } from '../core/step-kind';
 import { truncateObservation } from '../core/truncate';
 import type { EpisodeProgress } from '../workflows/episode';
@@ -12,14 +13,18 @@ import { runTree, type ActivityCall, type RunNode } from './run-history';
 /** One agent action of a run, wherever it happened (an episode step, or one sampled PPO action). */
 export interface AuditRow {
   stage: 'episode' | 'collect' | 'evaluate' | 'ppo';
+  /** PPO only: how the action was rolled out, one action from a pool state or a step of a whole episode (the baseline). */
+  mode?: PpoConfig['mode'];
+  /** PPO only: the iteration whose update the action was trained in. */
+  iteration?: number;
   /** The workflow that took the action (an episode, or the PPO run). */
   workflowId: string;
   task: string;
   /** Which agent acted: the scripted expert, an evaluated agent's name, the policy in PPO. */
   agent: string;
-  /** The episode, or for PPO `<ppo run>/<iteration>/<action index>`. */
+  /** The episode; for PPO `<ppo run>/<iteration>/<action index>` (step-wise) or `<ppo run>/<iteration>/<episode index>` (episodic). */
   episode: string;
-  /** Step within the episode; for PPO, the iteration. */
+  /** Step within the episode; for step-wise PPO (one action per pool state), the iteration. */
   step: number;
   /** The action's name, or `invalid` when the response parsed to none. */
   action: string;
@@ -83,48 +88,72 @@ async function episodeRows(p: { client: Client; node: RunNode; parent?: RunNode 
 
 /**
  * PPO actions from the run's history (every run of its continue-as-new chain): per iteration the sampled states,
- * the policy's responses, each executed action's observation (matched by its episode id `<run>/<it>/<i>`), the
- * workspace's score after an edit, and the reward each action was trained with (the update's input).
+ * the policy's responses, each executed action's observation (matched by its episode id and the rollout it was
+ * sampled in), the workspace's score after an edit, and the reward each action was trained with (the update's
+ * input, rows in rollout order). Step-wise, each response is one action from a pool state (episode
+ * `<run>/<it>/<i>`); episodic, each rollout is one step of the iteration's episodes still going (episode
+ * `<run>/<it>/<e>`), which are told from the history as the workflow tells them: an episode ends at an executed
+ * Final Answer or at an action no sandbox ran.
  */
 export function ppoRows(node: RunNode): AuditRow[] {
+  const input = node.input as { mode?: PpoConfig['mode']; resume?: { iteration: number } };
+  const mode = input.mode ?? 'stepwise';
   const rows: AuditRow[] = [];
   // A chain started by hand from a resume point counts on from there.
-  let iteration = ((node.input as { resume?: { iteration: number } }).resume?.iteration ?? 0) - 1;
+  let iteration = (input.resume?.iteration ?? 0) - 1;
   let states: PpoStartState[] = [];
-  let perState = 1;
-  let pending: AuditRow[] = [];
+  /** This iteration's actions in rollout order, each with the rollout (episodic: the step) it was sampled in. */
+  let pending: { row: AuditRow; rollout: number }[] = [];
+  let rollout = -1;
   const executed = new Map<string, RunActionResult>();
+  const key = (episode: string, n: number) => `${episode}@${n}`;
   const bySnapshot = new Map<string, ActivityCall>();
   const flush = () => {
-    rows.push(...pending);
+    rows.push(...pending.map((p) => p.row));
     pending = [];
+  };
+  /** Episodic: indexes (into `states`) of the episodes that act in the next rollout. */
+  const goingOn = (): number[] => {
+    if (rollout === 0) return states.map((_, e) => e);
+    return pending
+      .filter((p) => p.rollout === rollout - 1)
+      .filter((p) => p.row.action === 'invalid' || (executed.has(key(p.row.episode, p.rollout)) && p.row.action !== 'Final Answer'))
+      .map((p) => Number(p.row.episode.slice(p.row.episode.lastIndexOf('/') + 1)));
   };
   for (const call of node.activities) {
     if (call.name === 'ppoSampleStates') {
       flush();
       iteration++;
+      rollout = -1;
       states = (call.result as PpoStartState[] | undefined) ?? [];
     } else if (call.name === 'ppoRollout') {
-      perState = (call.input as { actionsPerState: number }).actionsPerState;
+      rollout++;
+      const perState = (call.input as { actionsPerState: number }).actionsPerState;
+      const actors = mode === 'episodic' ? goingOn() : undefined;
       const responses = (call.result as { responses: string[] } | undefined)?.responses ?? [];
-      pending = responses.map((response, i) => {
-        const parsed = parseResponse(response);
-        return {
-          stage: 'ppo', workflowId: node.workflowId, task: states[Math.floor(i / perState)]?.task ?? '?', agent: 'policy', episode: `${node.workflowId}/${iteration}/${i}`, step: iteration,
-          action: parsed.ok ? parsed.action.name : 'invalid', actionInput: parsed.ok ? parsed.action.input : null,
-          observation: parsed.ok ? '' : `Invalid action: ${parsed.error}`, kind: parsed.ok ? null : 'invalid', reward: null, metric: null,
-        };
-      });
+      pending.push(
+        ...responses.map((response, i) => {
+          const parsed = parseResponse(response);
+          const state = actors ? actors[i] : Math.floor(i / perState);
+          const row: AuditRow = {
+            stage: 'ppo', mode, iteration, workflowId: node.workflowId, task: (state !== undefined && states[state]?.task) || '?', agent: 'policy',
+            episode: `${node.workflowId}/${iteration}/${actors ? state : i}`, step: actors ? rollout : iteration,
+            action: parsed.ok ? parsed.action.name : 'invalid', actionInput: parsed.ok ? parsed.action.input : null,
+            observation: parsed.ok ? '' : `Invalid action: ${parsed.error}`, kind: parsed.ok ? null : 'invalid', reward: null, metric: null,
+          };
+          return { row, rollout };
+        }),
+      );
     } else if (call.name === 'runAction' && call.result) {
-      executed.set((call.input as { episodeId: string }).episodeId, call.result as RunActionResult);
+      executed.set(key((call.input as { episodeId: string }).episodeId, rollout), call.result as RunActionResult);
     } else if (call.name === 'evaluateWorkspace') {
       bySnapshot.set((call.input as { snapshot: { sha256: string } }).snapshot.sha256, call);
     } else if (call.name === 'ppoUpdate') {
       const rewards = (call.input as { rewards: (number | null)[] }).rewards;
-      pending.forEach((r, i) => (r.reward = rewards[i] ?? null));
+      pending.forEach((p, i) => (p.row.reward = rewards[i] ?? null));
     }
-    for (const r of pending) {
-      const done = executed.get(r.episode);
+    for (const { row: r, rollout: n } of pending) {
+      const done = executed.get(key(r.episode, n));
       if (!done) continue;
       const evaluation = bySnapshot.get(done.snapshotAfter.sha256)?.result as EvaluateResult | undefined;
       r.observation = done.observation;

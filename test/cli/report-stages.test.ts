@@ -47,18 +47,22 @@ test('report of SFT and PPO stages: loss curve, mean reward and both KL curves, 
   assert.match(page, /<td>3<\/td><td>0\.500<\/td><td>non_edit 2<\/td>/);
 });
 
+const snap = (c: string) => ({ sha256: c.repeat(64), size: 1, kind: 'workspace-snapshot' });
+const run = (episodeId: string, over: object) => ({ name: 'runAction', input: { episodeId }, result: { observation: `ran ${episodeId}`, kind: 'non_edit', metricAfter: null, workspaceChanged: false, snapshotAfter: snap('0'), ...over } });
+const rollout = (...responses: string[]) => ({ name: 'ppoRollout', input: { actionsPerState: 1 }, result: { responses } });
+const LIST = 'Action: List Files\nAction Input: {"dir_path": "."}';
+const EDIT = 'Action: Edit Script\nAction Input: {"script_name": "train.py", "edits": [{"old": "a", "new": "b"}]}';
+
 test('PPO audit rows from a history: observation by episode id, kind after scoring, reward from the update input', { timeout: 5_000 }, () => {
-  const snap = (c: string) => ({ sha256: c.repeat(64), size: 1, kind: 'workspace-snapshot' });
-  const run = (episodeId: string, over: object) => ({ name: 'runAction', input: { episodeId }, result: { observation: `ran ${episodeId}`, kind: 'non_edit', metricAfter: null, workspaceChanged: false, snapshotAfter: snap('0'), ...over } });
   const node: RunNode = {
     workflowId: 'p', type: 'ppo', input: {}, status: 'COMPLETED', children: [],
     activities: [
       { name: 'ppoSampleStates', input: {}, result: [{ task: 'co2' }, { task: 'wa_churn' }] },
-      { name: 'ppoRollout', input: { actionsPerState: 1 }, result: { responses: ['Action: List Files\nAction Input: {"dir_path": "."}', 'no action here'] } },
+      rollout(LIST, 'no action here'),
       run('p/0/0', {}),
       { name: 'ppoUpdate', input: { rewards: [0.5, 0] } },
       { name: 'ppoSampleStates', input: {}, result: [{ task: 'co2' }] },
-      { name: 'ppoRollout', input: { actionsPerState: 1 }, result: { responses: ['Action: Edit Script\nAction Input: {"script_name": "train.py", "edits": [{"old": "a", "new": "b"}]}'] } },
+      rollout(EDIT),
       run('p/1/0', { kind: 'edit', workspaceChanged: true, snapshotAfter: snap('1') }),
       { name: 'evaluateWorkspace', input: { snapshot: snap('1') }, result: { metric: 0.9, resourceLimit: 'time', cached: false, seconds: 1 } },
       { name: 'ppoUpdate', input: { rewards: [0.5] } },
@@ -72,4 +76,39 @@ test('PPO audit rows from a history: observation by episode id, kind after scori
   ]);
   assert.equal(rows[0]!.observation, 'ran p/0/0');
   assert.deepEqual(rows[0]!.actionInput, { dir_path: '.' });
+  assert.deepEqual(rows.map((r) => [r.stage, r.mode, r.iteration]), [['ppo', 'stepwise', 0], ['ppo', 'stepwise', 0], ['ppo', 'stepwise', 1]]);
+});
+
+test('episodic PPO audit rows: labelled episodic, one row per step of each episode, episodes ending at Final Answer or a left-out action', { timeout: 5_000 }, () => {
+  // Iteration 0, two episodes: step 0 both act (the second invalidly), step 1 both again (the first gives its Final
+  // Answer), step 2 only the second, whose action no sandbox ran (its runAction failed: left out, reward null).
+  const node: RunNode = {
+    workflowId: 'p', type: 'ppo', input: { mode: 'episodic' }, status: 'COMPLETED', children: [],
+    activities: [
+      { name: 'ppoSampleStates', input: { initialOnly: true }, result: [{ task: 'co2' }, { task: 'wa_churn' }] },
+      rollout(LIST, 'no action here'),
+      run('p/0/0', { observation: 'files of p/0/0' }),
+      rollout('Action: Final Answer\nAction Input: {"final_answer": "done"}', EDIT),
+      run('p/0/0', { observation: 'p/0/0 ended' }),
+      run('p/0/1', { kind: 'edit', workspaceChanged: true, snapshotAfter: snap('2') }),
+      { name: 'evaluateWorkspace', input: { snapshot: snap('2') }, result: { metric: 0.8, cached: false, seconds: 1 } },
+      rollout(LIST),
+      { name: 'runAction', input: { episodeId: 'p/0/1' } },
+      { name: 'ppoJoinRollouts', input: { parts: [] } },
+      { name: 'ppoUpdate', input: { rewards: [0.5, 0, 0.5, 0.7, null] } },
+      { name: 'ppoSampleStates', input: { initialOnly: true }, result: [{ task: 'co2' }] },
+      rollout('still no action'),
+      { name: 'ppoUpdate', input: { rewards: [0] } },
+    ],
+  };
+  const rows = ppoRows(node);
+  assert.deepEqual(rows.map((r) => [r.mode, r.iteration, r.episode, r.step, r.task, r.action, r.kind, r.reward, r.metric]), [
+    ['episodic', 0, 'p/0/0', 0, 'co2', 'List Files', 'non_edit', 0.5, null],
+    ['episodic', 0, 'p/0/1', 0, 'wa_churn', 'invalid', 'invalid', 0, null],
+    ['episodic', 0, 'p/0/0', 1, 'co2', 'Final Answer', 'non_edit', 0.5, null],
+    ['episodic', 0, 'p/0/1', 1, 'wa_churn', 'Edit Script', 'edit', 0.7, 0.8],
+    ['episodic', 0, 'p/0/1', 2, 'wa_churn', 'List Files', null, null, null],
+    ['episodic', 1, 'p/1/0', 0, 'co2', 'invalid', 'invalid', 0, null],
+  ]);
+  assert.deepEqual([rows[0]!.observation, rows[2]!.observation], ['files of p/0/0', 'p/0/0 ended']);
 });
