@@ -115,7 +115,6 @@ export async function runEpisode(raw: EpisodeInput): Promise<EpisodeSummary> {
     steps: steps.length,
     validActions: steps.filter((s) => s.kind !== 'invalid').length,
     actionsWithoutError: steps.filter((s) => s.kind !== 'invalid' && s.kind !== 'error').length,
-    actionsWithoutError: steps.filter((s) => s.kind !== 'invalid' && s.kind !== 'error').length,
     endReason,
     initialMetric: rewardScale.mInit,
     rewardScale,
