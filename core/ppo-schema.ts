@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact-ref';
-import { DEFAULT_POLICY_DECODING, Decoding, RewardScale } from './episode-schema';
+import { DEFAULT_POLICY_DECODING, Decoding, EpisodeLimits, RewardScale } from './episode-schema';
 
 /**
  * `ppo` workflow input: ML-Agent's step-wise PPO. Each iteration samples B states from the expert states pool,
@@ -23,6 +23,8 @@ export const PpoInput = z
     mode: z.enum(['stepwise', 'episodic']).default('stepwise'),
     /** Episodic mode: steps an episode takes unless it gives its Final Answer first (the paper's limit). */
     maxSteps: z.number().int().min(1).max(50).default(15),
+    /** Episodic mode: an episode's time limit, as an episode's (`limits.maxMinutes`); the step in flight then ends unrewarded. */
+    maxMinutes: EpisodeLimits.shape.maxMinutes,
     /** B: states (episodic: episodes) per iteration, spread evenly over the pool's tasks. */
     statesPerIteration: z.number().int().min(1).max(256).default(4),
     /** n: actions sampled per state (each executed once). */
