@@ -12,8 +12,9 @@ import type { PpoConfig } from '../core/ppo-schema';
 import { promptState, type PromptState } from '../core/prompt';
 import { proxyModelActivities } from './model-worker-lost';
 import type { ActionOutcome, RolloutBatch, RolloutParams } from './ppo';
-import { closeWorkspace, openWorkspace, runActionRecovering, type Workspace } from './sandbox-host';
+import { runActionRecovering, type Workspace } from './sandbox-host';
 import { scoreAction } from './score-action';
+import { closeOnceOpen, openUncancellable } from './workspace-handles';
 
 const orchestrator = proxyActivities<OrchestratorActivities & PpoActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5 } });
 const sampling = (input: PpoConfig) =>
@@ -25,7 +26,7 @@ interface Episode {
   start: PpoStartState;
   task: TaskInfo;
   /** Opened at the first valid action (invalid ones need no container); one container for all its steps. */
-  ws?: Workspace;
+  ws?: Promise<Workspace>;
   snapshot: ArtifactRef;
   metric: number | null;
   history: HistoryEntry[];
@@ -75,7 +76,8 @@ export async function rolloutEpisodes(p: RolloutParams): Promise<RolloutBatch> {
       log.info(`ppo: iteration ${it + 1}: the episodes reached their time limit (${input.maxMinutes} min)`);
     });
   } finally {
-    await Promise.all(episodes.map((e) => e.ws && closeWorkspace(e.ws)));
+    // also the containers still being created when a time limit ended the steps
+    await Promise.all(episodes.map((e) => e.ws && closeOnceOpen(e.ws)));
   }
   return { rollouts: parts.length === 1 ? parts[0] : await sampling(input).ppoJoinRollouts({ parts }), outcomes };
 }
@@ -97,10 +99,9 @@ async function takeStep(a: { p: RolloutParams; episode: Episode; response: strin
   }
   const timeouts = { actionTimeoutSec: (input.scriptTimeoutSec ?? e.task.scriptTimeoutSec) + 120, hostLostAfterSec: input.hostLostAfterSec };
   try {
-    // not cancelled by the time limit: a container being created then is still closed with the others
-    e.ws ??= (await CancellationScope.nonCancellable(() => openWorkspace({ args: { task: e.task.name, episodeId: e.id, snapshot: e.snapshot }, timeouts, summary: 'restore initial state' }))).ws;
+    e.ws ??= openUncancellable({ args: { task: e.task.name, episodeId: e.id, snapshot: e.snapshot }, timeouts, summary: 'restore initial state' });
     const result = await runActionRecovering({
-      ws: e.ws,
+      ws: await e.ws,
       timeouts,
       summary: parsed.action.name,
       args: { episodeId: e.id, task: e.task.name, action: parsed.action, state: e.snapshot, observationChars: input.observationChars, scriptTimeoutSec: input.scriptTimeoutSec },

@@ -1,5 +1,4 @@
 import {
-  CancellationScope,
   continueAsNew,
   defineQuery,
   defineSignal,
@@ -13,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as modelActivities from '../activities/model';
-import type { PpoRolloutResult, PpoUpdateResult } from '../activities/model/ppo';
+import type { PpoUpdateResult } from '../activities/model/ppo';
 import type { OrchestratorActivities, TaskInfo } from '../activities/orchestrator-activities';
 import type { PpoActivities, PpoStartState } from '../activities/ppo-activities';
 import type { ArtifactRef } from '../core/artifact-ref';
@@ -28,6 +27,7 @@ import { proxyModelActivities } from './model-worker-lost';
 import { rolloutEpisodes } from './ppo-episodes';
 import { scoreAction } from './score-action';
 import { parseWorkflowInput } from './validate-input';
+import { closeOnceOpen, openUncancellable } from './workspace-handles';
 
 const orchestrator = proxyActivities<OrchestratorActivities & PpoActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 5 } });
 const sampling = (input: PpoConfig) =>
@@ -133,7 +133,7 @@ export interface RolloutBatch {
 /**
  * Step-wise rollout: B pool states, n actions from each, every action executed once from its restored state, at most
  * `concurrency` at a time. A restore does not depend on its action, so the first lanes' containers open while the
- * policy generates, and a container is removed without holding its lane (all before the rollout returns).
+ * policy generates, and a container is removed as soon as its action ran, without holding its lane.
  */
 async function rolloutStates(p: RolloutParams): Promise<RolloutBatch> {
   const { input, iteration: it } = p;
@@ -141,39 +141,46 @@ async function rolloutStates(p: RolloutParams): Promise<RolloutBatch> {
     { statesPool: input.statesPool, count: input.statesPerIteration, seed: p.seed },
   ]);
   const stateOf = (i: number) => states[Math.floor(i / input.actionsPerState)];
-  // Runs recorded before the pipelined sandbox work replay as they ran (test/fixtures/histories).
-  const pipelined = patched('ppo-stepwise-pipelined-sandbox');
-  const early = Array.from({ length: pipelined ? Math.min(input.concurrency, states.length * input.actionsPerState) : 0 }, (_, i) =>
-    handled(restoreState({ input, state: stateOf(i), task: p.infos.get(stateOf(i).task)!, label: `${it}/${i}` })),
-  );
-  let rollout: PpoRolloutResult;
+  const actionOf = (i: number) => ({ input, state: stateOf(i), task: p.infos.get(stateOf(i).task)!, label: `${it}/${i}` });
+  // Runs recorded before the pipelined sandbox work replay as they ran (test/fixtures/histories): without `restores`.
+  const restores = patched('ppo-stepwise-pipelined-sandbox') ? new Map<number, Restore>() : undefined;
+  const restore = (i: number): Restore => {
+    let r = restores!.get(i);
+    if (!r) restores!.set(i, (r = new Restore(restoreState(actionOf(i)))));
+    return r;
+  };
+  if (restores) for (let i = 0; i < Math.min(input.concurrency, states.length * input.actionsPerState); i++) restore(i);
   try {
-    rollout = await sampling(input).ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
+    const rollout = await sampling(input).ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
       { policy: p.policy, states: states.map((s) => s.promptState), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, workspaces: states.map((s) => s.snapshot), seed: p.seed },
     ]);
-  } catch (err) {
-    await Promise.all(early.map(closeOnceOpen));
-    throw err;
-  }
-  const outcomes: (ActionOutcome | undefined)[] = new Array(rollout.responses.length);
-  const closing: Promise<void>[] = [];
-  try {
+    const outcomes: (ActionOutcome | undefined)[] = new Array(rollout.responses.length);
     await forEachBounded(rollout.responses.map((_, i) => i), input.concurrency, async (i) => {
-      const state = stateOf(i);
-      outcomes[i] = await actOnce({ input, state, task: p.infos.get(state.task)!, rewardScale: p.rewardScales[state.task], response: rollout.responses[i], label: `${it}/${i}`, restored: early[i], closing: pipelined ? closing : undefined });
+      outcomes[i] = await actOnce({ ...actionOf(i), rewardScale: p.rewardScales[stateOf(i).task], response: rollout.responses[i], early: restores?.get(i), restore: restores && (() => restore(i)) });
     });
+    return { rollouts: rollout.rollouts, outcomes };
   } finally {
-    await Promise.all(closing);
+    // every container restored, also one still being created when the rollout failed
+    await Promise.all([...(restores?.values() ?? [])].map((r) => r.close()));
   }
-  return { rollouts: rollout.rollouts, outcomes };
+}
+
+/** A container restored for one action: opened uncancellably, closed once (as soon as its action ran, or with the rollout). */
+class Restore {
+  private closed?: Promise<void>;
+  constructor(readonly ws: Promise<Workspace>) {}
+  close(): Promise<void> {
+    return (this.closed ??= closeOnceOpen(this.ws));
+  }
 }
 
 /**
- * Executes one sampled action once, in a fresh container restored from the state's snapshot (`restored`, when it
- * was opened early), and rewards it; its container's close goes to `closing` as soon as the action ran (without
- * `closing`, as runs before it did: awaited after the reward). A lost host or container moves the action, with the
- * state, to another host (as episodes fail over), so the batch stays whole. Only an action that no sandbox could
- * run, even so, is left out of the update (the policy is not to blame for it): undefined then.
+ * Executes one sampled action once, in a fresh container restored from the state's snapshot, and rewards it: with
+ * `restore`, its container comes from there (`early` when it was opened while the policy generated) and is closed
+ * as soon as the action ran; without, as runs before it did, it is opened here and closed after the reward. A lost
+ * host or container moves the action, with the state, to another host (as episodes fail over), so the batch stays
+ * whole. Only an action that no sandbox could run, even so, is left out of the update (the policy is not to blame
+ * for it): undefined then.
  */
 async function actOnce(p: {
   input: PpoConfig;
@@ -182,29 +189,27 @@ async function actOnce(p: {
   rewardScale: RewardScale;
   response: string;
   label: string;
-  restored?: Promise<Workspace>;
-  closing?: Promise<void>[];
+  early?: Restore;
+  restore?: () => Restore;
 }): Promise<ActionOutcome | undefined> {
   const parsed = parseResponse(p.response);
   if (!parsed.ok) {
-    if (p.restored) p.closing?.push(closeOnceOpen(p.restored));
+    void p.early?.close();
     return { kind: 'invalid', reward: 0 };
   }
   const episodeId = `${workflowInfo().workflowId}/${p.label}`;
+  const restored = p.restore?.();
   let ws: Workspace | undefined;
   try {
-    ws = await (p.restored ?? restoreState(p));
+    ws = restored ? await restored.ws : (await openWorkspace({ args: restoreArgs(p), timeouts: hostTimeouts(p), summary: 'restore state' })).ws;
     const result = await runActionRecovering({
       ws,
       timeouts: hostTimeouts(p),
       summary: parsed.action.name,
       args: { episodeId, task: p.task.name, action: parsed.action, state: p.state.snapshot, observationChars: p.input.observationChars, scriptTimeoutSec: p.input.scriptTimeoutSec },
     });
-    if (p.closing) {
-      // the action is done with its container: it is removed while the edit is scored
-      p.closing.push(handled(closeWorkspace(ws)));
-      ws = undefined;
-    }
+    // removed while the edit is scored
+    void restored?.close();
     const scored = await scoreAction({
       task: p.task, rewardScale: p.rewardScale, metricBefore: p.state.metric, actionName: parsed.action.name, result, scriptTimeoutSec: p.input.scriptTimeoutSec,
     });
@@ -214,30 +219,20 @@ async function actOnce(p: {
     log.warn(`ppo: action ${p.label} (${parsed.action.name} on ${p.task.name}) left out: ${failureMessage(err)}`);
     return undefined;
   } finally {
-    if (ws && p.closing) p.closing.push(handled(closeWorkspace(ws)));
-    else if (ws) await closeWorkspace(ws);
+    if (ws && !restored) await closeWorkspace(ws);
   }
 }
 
-/** A fresh container restored from the state's snapshot; not cancellable, so one being created is still closed. */
+function restoreArgs(p: { state: PpoStartState; task: TaskInfo; label: string }) {
+  return { task: p.task.name, episodeId: `${workflowInfo().workflowId}/${p.label}`, snapshot: p.state.snapshot };
+}
+
 function restoreState(p: { input: PpoConfig; state: PpoStartState; task: TaskInfo; label: string }): Promise<Workspace> {
-  const args = { task: p.task.name, episodeId: `${workflowInfo().workflowId}/${p.label}`, snapshot: p.state.snapshot };
-  return CancellationScope.nonCancellable(async () => (await openWorkspace({ args, timeouts: hostTimeouts(p), summary: 'restore state' })).ws);
+  return openUncancellable({ args: restoreArgs(p), timeouts: hostTimeouts(p), summary: 'restore state' });
 }
 
 function hostTimeouts(p: { input: PpoConfig; task: TaskInfo }): HostTimeouts {
   return { actionTimeoutSec: (p.input.scriptTimeoutSec ?? p.task.scriptTimeoutSec) + 120, hostLostAfterSec: p.input.hostLostAfterSec };
-}
-
-/** Closes a container once it is open (one that failed to open needs nothing). */
-function closeOnceOpen(ws: Promise<Workspace>): Promise<void> {
-  return handled(ws.then(closeWorkspace, () => undefined));
-}
-
-/** The promise, its rejection marked as handled: it is awaited later, and an unhandled one fails the workflow task. */
-function handled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
 }
 
 function iterationMetrics(p: { iteration: number; outcomes: (ActionOutcome | undefined)[]; update: PpoUpdateResult }): PpoIterationMetrics {

@@ -46,6 +46,26 @@ test(`episodic PPO, 2 iterations of ${EPISODES} episodes × ≤ ${MAX_STEPS} ste
   assert.equal(left.filter((c) => c.Labels['mlagent.episode']?.startsWith(handle.workflowId)).length, 0, 'every episode container was closed');
 });
 
+test('episodes stop at their time limit: the step in flight is cancelled, no step starts after it, the iteration still ends with its update', { timeout: 300_000 }, async () => {
+  // 1 ms: a step (a generation, a container, an action) takes longer, so the limit always fires inside the rollout
+  const input = ppo.fixture.input({ mode: 'episodic', maxSteps: MAX_STEPS, maxMinutes: 1 / 60_000, iterations: 1, statesPerIteration: EPISODES });
+  const handle = await ppo.stack.env.client.workflow.start('ppo', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-ppo-episodic-limit-${Date.now()}`, args: [input] });
+  const result = (await handle.result().catch((err: unknown) => assert.fail(`ppo failed: ${failureMessage(err)}`))) as PpoResult;
+  assert.equal(result.iterations, 1);
+  const [m] = (await new ArtifactStore().get(result.metricsLog)).toString().trim().split('\n').map((l) => JSON.parse(l) as PpoIterationMetrics);
+  const rows = Object.values(m.kinds).reduce((a, b) => a + b, 0) + m.leftOut;
+  assert.ok(rows < EPISODES * MAX_STEPS, `${rows} rows: the limit cut the episodes short`);
+
+  const history = (await handle.fetchHistory()).events ?? [];
+  const fired = history.findIndex((e) => e.timerFiredEventAttributes);
+  assert.ok(fired >= 0, 'the time limit fired');
+  const after = history.slice(fired).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+  for (const stepActivity of ['ppoRollout', 'openWorkspace', 'runAction', 'evaluateWorkspace']) assert.ok(!after.includes(stepActivity), `${stepActivity} scheduled after the limit: ${after.join(', ')}`);
+  assert.equal(after.filter((name) => name === 'ppoUpdate').length, 1, 'the iteration ended with its update');
+  const left = await dockerClient().listContainers({ all: true, filters: { label: [`mlagent.task=${TASK}`] } });
+  assert.equal(left.filter((c) => c.Labels['mlagent.episode']?.startsWith(handle.workflowId)).length, 0, 'every episode container was closed');
+});
+
 test('a pool without initial states fails an episodic run, naming why', { timeout: 120_000 }, async () => {
   const store = new ArtifactStore();
   const later = (await store.get(ppo.fixture.statesPool)).toString().split('\n').filter((l) => l.includes('"step":1')).join('\n') + '\n';

@@ -46,6 +46,12 @@ test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the
   const history = (await handle.fetchHistory()).events ?? [];
   const scheduled = history.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
   assert.ok(scheduled.includes('ppoRollout') && scheduled.includes('ppoUpdate'), scheduled.join());
+  // the states' containers open while the policy generates (as many as `concurrency` lets run: both)
+  const rolloutId = String(history.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ppoRollout')?.eventId);
+  const generated = history.findIndex((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === rolloutId);
+  assert.ok(generated > 0, 'the rollout completed');
+  const restoredEarly = history.slice(0, generated).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'openWorkspace');
+  assert.equal(restoredEarly.length, 2, `${restoredEarly.length} restores scheduled before the actions were generated`);
   // both runs replay deterministically against the current workflow code
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, { events: first }, handle.workflowId);
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, { events: history }, handle.workflowId);
