@@ -3,26 +3,27 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { tsToMs } from '@temporalio/common/lib/time';
-import type { temporal } from '@temporalio/proto';
 import { ArtifactStore } from '../activities/artifact-store';
+import { MetricCache } from '../activities/metric-cache';
 import { parseInput } from '../activities/sandbox/sandbox-config';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { PoolState } from '../core/collect-schema';
 import { failureMessage } from '../core/failure-message';
 import { PpoIterationMetrics, type PpoInput } from '../core/ppo-schema';
-import { ORCHESTRATOR_QUEUE, SANDBOX_QUEUE } from '../core/queues';
+import { ORCHESTRATOR_QUEUE } from '../core/queues';
 import { loadModelRecord } from '../model/model-registry';
 import { DEFAULT_BASE_MODEL, type SftResult } from '../model/sft-params';
-import { startModelWorkerProcess, startTestStack, type TestStack } from '../test/helpers/stack';
+import { startModelWorkerProcess, startTestStack, type TestStack } from '../workers/test-stack';
 import type { CollectResult } from '../workflows/collect';
 import type { PpoResult } from '../workflows/ppo';
+import { ppoTimeSplit } from './support/ppo-history';
 
 /**
  * `mlagent bench stepwise [--budget-min 4] [--tasks co2] [--model tiny|default] [--states-pool SHA256] [--json]`:
  * step-wise PPO (ML-Agent) against its episode-wise baseline, each mode trained for the same wall-clock budget from
- * the same policy on the same states pool, then both final policies rewarded on the same held-in states. Printed, as
- * measured in this run: scored actions per sandbox-minute, policy updates per hour, mean held-in reward, and
+ * the same policy on the same states pool and the same metric cache, then both final policies rewarded on the same
+ * held-in states. Printed, as measured in this run: scored actions per sandbox-minute, policy updates per hour, mean
+ * held-in reward, an iteration's wall time split into its model calls and the rest, and
  * `ratios.updates_per_hour_ratio` (step-wise / episode-wise; the paper's claim: ≥ 3).
  *
  * Its own stack (a local Temporal server, the orchestrator and sandbox workers in this process, a model worker
@@ -76,6 +77,13 @@ export interface ModeReport {
   /** Sandbox-queue activity time (restores, actions, scoring runs, closes), summed over parallel containers. */
   sandboxMinutes: number;
   scoredActionsPerSandboxMinute: number;
+  /**
+   * Wall time of an iteration on average, and how it splits: each model-queue call type (the iteration waits on one
+   * at a time, so these are wall time), then `other`: sandbox work, rewards, state sampling, workflow tasks.
+   */
+  secondsPerIteration: Record<string, number>;
+  /** Sandbox-queue time of an iteration on average by activity type (restores, actions, scoring runs, closes), summed over containers. */
+  sandboxSecondsPerIteration: Record<string, number>;
   meanTrainReward: number;
   meanHeldInReward: number;
 }
@@ -96,7 +104,14 @@ export async function run(argv: string[]): Promise<number> {
     modelWorker = startModelWorkerProcess(stack);
     const start = startWorkflow(stack);
     const { statesPool, checkpoint, rewardScales } = await setUp({ args, callerStore, defaultModel: defaultModel?.checkpoint, start, log });
+    const metricCache = new MetricCache().root;
+    const setUpScores = `${metricCache}.set-up`;
+    await fs.mkdir(metricCache, { recursive: true });
+    await fs.cp(metricCache, setUpScores, { recursive: true });
     const train = async (mode: 'stepwise' | 'episodic') => {
+      // Each mode starts from the scores the set-up left: what one mode paid to score must not speed up the other.
+      await fs.rm(metricCache, { recursive: true, force: true });
+      await fs.cp(setUpScores, metricCache, { recursive: true });
       log(`${mode}: training for ${args.budgetMin} min`);
       const r = await trainFor({ stack: stack!, start, mode, input: { ...PPO, mode, statesPool, checkpoint, rewardScales }, budgetMs: args.budgetMin * 60_000 });
       log(`${mode}: ${JSON.stringify(r)}`);
@@ -113,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
     if (args.json) console.log(JSON.stringify(report, null, 1));
     else {
       for (const [mode, r] of Object.entries(modes)) {
-        console.log(`${mode.padEnd(9)} ${r.iterations} updates in ${r.wallSeconds.toFixed(0)} s = ${r.updatesPerHour.toFixed(1)}/h · ${r.scoredActionsPerSandboxMinute.toFixed(2)} scored actions/sandbox-min · held-in reward ${r.meanHeldInReward.toFixed(3)}`);
+        console.log(`${mode.padEnd(9)} ${r.iterations} updates in ${r.wallSeconds.toFixed(0)} s = ${r.updatesPerHour.toFixed(1)}/h · ${r.scoredActionsPerSandboxMinute.toFixed(2)} scored actions/sandbox-min · held-in reward ${r.meanHeldInReward.toFixed(3)} · s/iteration ${Object.entries(r.secondsPerIteration).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
       }
       console.log(`updates per hour, step-wise / episode-wise: ${report.ratios.updates_per_hour_ratio} (target ≥ 3)`);
     }
@@ -200,7 +215,10 @@ async function trainFor(p: { stack: TestStack; start: Start; mode: string; input
   const kinds: Record<string, number> = {};
   for (const m of metrics) for (const [kind, c] of Object.entries({ ...m.kinds, leftOut: m.leftOut })) kinds[kind] = (kinds[kind] ?? 0) + c;
   const scoredActions = Object.entries(kinds).reduce((n, [kind, c]) => n + (kind === 'invalid' || kind === 'leftOut' ? 0 : c), 0);
-  const sandboxMinutes = sandboxSeconds((await handle.fetchHistory()).events ?? []) / 60;
+  const split = ppoTimeSplit((await handle.fetchHistory()).events ?? []);
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  const perIteration = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, seconds]) => [k, round(seconds / Math.max(1, result.iterations))]));
+  const sandboxMinutes = sum(split.sandboxSeconds) / 60;
   const heldIn = await p.start<PpoResult>('ppo', `${p.mode}-held-in`, { ...p.input, mode: 'stepwise', checkpoint: result.policy, iterations: 1, statesPerIteration: EVAL_STATES, actionsPerState: 1, seed: 7 });
   const [evaluated] = (await new ArtifactStore().get(heldIn.result.metricsLog)).toString().trim().split('\n').map((l) => PpoIterationMetrics.parse(JSON.parse(l)));
   return {
@@ -212,27 +230,11 @@ async function trainFor(p: { stack: TestStack; start: Start; mode: string; input
     scoredActions,
     sandboxMinutes: round(sandboxMinutes),
     scoredActionsPerSandboxMinute: round(sandboxMinutes > 0 ? scoredActions / sandboxMinutes : 0),
+    secondsPerIteration: perIteration({ total: wallSeconds, ...split.modelSeconds, other: wallSeconds - sum(split.modelSeconds) }),
+    sandboxSecondsPerIteration: perIteration(split.sandboxSeconds),
     meanTrainReward: round(metrics.at(-1)?.meanReward ?? 0),
     meanHeldInReward: round(evaluated.meanReward),
   };
-}
-
-/** Start-to-close time of every sandbox-queue activity attempt in a history (the pool queue and the hosts' own). */
-function sandboxSeconds(events: temporal.api.history.v1.IHistoryEvent[]): number {
-  const sandboxScheduled = new Set<string>();
-  const startedAt = new Map<string, number>();
-  let ms = 0;
-  for (const e of events) {
-    const id = String(e.eventId);
-    const scheduled = e.activityTaskScheduledEventAttributes;
-    if (scheduled?.taskQueue?.name?.startsWith(SANDBOX_QUEUE)) sandboxScheduled.add(id);
-    const started = e.activityTaskStartedEventAttributes;
-    if (started && sandboxScheduled.has(String(started.scheduledEventId))) startedAt.set(id, tsToMs(e.eventTime));
-    const ended = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
-    const from = ended ? startedAt.get(String(ended.startedEventId)) : undefined;
-    if (from !== undefined) ms += tsToMs(e.eventTime) - from;
-  }
-  return ms / 1000;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
