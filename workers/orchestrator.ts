@@ -1,6 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { runWorkerMain } from './run-worker';
 import { createDatasetActivities } from '../activities/dataset-activities';
+import { createFinishedChildActivities } from '../activities/finished-child';
 import { createIdeaActivities } from '../activities/ideas/activities';
 import { createOrchestratorActivities } from '../activities/orchestrator-activities';
 import { createPpoActivities } from '../activities/ppo-activities';
@@ -13,7 +14,7 @@ export async function createOrchestratorWorker(p: { connection: NativeConnection
     namespace: p.namespace,
     taskQueue: ORCHESTRATOR_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: { ...createOrchestratorActivities(), ...createDatasetActivities(), ...createIdeaActivities(), ...createPpoActivities() },
+    activities: { ...createOrchestratorActivities(), ...createDatasetActivities(), ...createIdeaActivities(), ...createPpoActivities(), ...createFinishedChildActivities() },
   });
 }
 

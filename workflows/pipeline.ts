@@ -1,7 +1,8 @@
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { SearchAttributeUpdatePair, Workflow, WorkflowResultType } from '@temporalio/common';
 import {
-  condition, defineQuery, defineSignal, executeChild, getExternalWorkflowHandle, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  condition, defineQuery, defineSignal, executeChild, getExternalWorkflowHandle, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
+import type { FinishedChildActivities } from '../activities/finished-child';
 import type { ArtifactRef } from '../core/artifact-ref';
 import { pipelineEvaluationAgents } from '../core/evaluation';
 import { evaluationMarkdown } from '../core/evaluation-table';
@@ -14,8 +15,13 @@ import { evaluate, type EvaluateResult } from './evaluate';
 import { sft } from './sft';
 import { parseWorkflowInput } from './validate-input';
 
+const runs = proxyActivities<FinishedChildActivities>({ startToCloseTimeout: '2 minutes', retry: { maximumAttempts: 5 } });
+
 export interface PipelineResult {
-  /** Each stage's result when this run ran it (absent when reused through `from`, not needed, or stopped before). */
+  /**
+   * Each stage's result when this run ran it, or an earlier run under the same id finished it from the same input
+   * (absent when reused through `from`, not needed, or stopped before).
+   */
   collect?: CollectResult;
   sft?: SftResult;
   ppo?: PpoResult;
@@ -51,7 +57,8 @@ export const stopPipelineSignal = defineSignal('stop');
  * The training pipeline as one durable run: collection (ideas + expert episodes), exploration-enriched SFT, optionally
  * step-wise PPO from the SFT checkpoint on the collection's states pool (with the collection's reward scales), and
  * optionally a held-out evaluation of the trained policies. `from` reuses an earlier run's states pool or checkpoint
- * and skips the stages that made them. Child ids derive from the run's id, so a replayed run never redoes a stage.
+ * and skips the stages that made them. Child ids derive from the run's id, so a replayed run never redoes a stage, and
+ * a new run under the id of an earlier one takes each stage that one finished from the same input.
  */
 export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult> {
   const input = parseWorkflowInput(PipelineInput, raw, 'trainPipeline');
@@ -77,9 +84,18 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
   const tracked = patched('pipeline-stage-attributes');
   const show = (updates: SearchAttributeUpdatePair[]) => tracked && upsertSearchAttributes(updates);
   const attrs = (stage: string) => show([{ key: MLAGENT_PIPELINE_STAGE, value: stage }]);
+  // A new run under the id of an earlier one takes the stages it finished (same child id, same input) instead of
+  // redoing them; runs recorded before this replay without the look-up.
+  const reuseFinished = patched('pipeline-reuse-finished-stages');
 
-  /** Runs one stage as a child, after any pause; undefined when a stop came first. */
-  const runStage = async <T>(p: { stage: PipelineStage; details: string; run: (workflowId: string) => Promise<T>; counters: (r: T) => Record<string, number> }): Promise<T | undefined> => {
+  /** Runs one stage as a child (or takes the same child's finished result), after any pause; undefined when a stop came first. */
+  const runStage = async <W extends Workflow>(p: {
+    stage: PipelineStage;
+    details: string;
+    workflow: W;
+    args: Parameters<W>;
+    counters: (r: WorkflowResultType<W>) => Record<string, number>;
+  }): Promise<WorkflowResultType<W> | undefined> => {
     if (progress.paused) {
       attrs('paused');
       setCurrentDetails(`paused before ${p.stage}: signal \`resume\` to go on, \`stop\` to end here`);
@@ -87,11 +103,18 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
     }
     if (progress.stopRequested) return undefined;
     const workflowId = `${id}/${p.stage}`;
+    const finished = reuseFinished ? await runs.finishedChild({ workflowId, input: p.args[0] }) : null;
+    if (finished) {
+      const result = finished.result as WorkflowResultType<W>;
+      Object.assign(stages[p.stage], { status: 'reused', workflowId, counters: p.counters(result) });
+      return result;
+    }
     Object.assign(stages[p.stage], { status: 'running', workflowId });
     progress.stage = p.stage;
     attrs(p.stage);
     setCurrentDetails(p.details);
-    const result = await p.run(workflowId);
+    // widened: the compiler cannot resolve executeChild's argument types for a generic W (the call sites are typed)
+    const result = (await executeChild(p.workflow as Workflow, { workflowId, args: p.args })) as WorkflowResultType<W>;
     Object.assign(stages[p.stage], { status: 'done', counters: p.counters(result) });
     return result;
   };
@@ -102,7 +125,8 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
     collected = await runStage({
       stage: 'collect',
       details: 'stage 1–2: diverse ideas and expert trajectories…',
-      run: (workflowId) => executeChild(collectTrajectories, { workflowId, args: [input.collect!] }),
+      workflow: collectTrajectories,
+      args: [input.collect!],
       counters: (r) => ({ episodes: r.episodes.length, ok: r.episodes.filter((e) => e.ok).length, states: r.counts.states, sftPairs: r.counts.sftPairs }),
     });
     if (collected) {
@@ -118,7 +142,8 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
     trained = await runStage({
       stage: 'sft',
       details: `stage 3: SFT on ${pool.counts.sftPairs} (state → expert action) pairs…`,
-      run: (workflowId) => executeChild(sft, { workflowId, args: [{ ...input.sft, dataset }] }),
+      workflow: sft,
+      args: [{ ...input.sft, dataset }],
       counters: (r) => ({ steps: r.steps }),
     });
     checkpoint = trained?.checkpoint;
@@ -130,7 +155,8 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
     tuned = await runStage({
       stage: 'ppo',
       details: `stage 4: step-wise PPO on ${pool.counts.states} expert states…`,
-      run: (workflowId) => executeChild(ppo, { workflowId, args: [{ ...ppoInput, statesPool, checkpoint: start, rewardScales }] }),
+      workflow: ppo,
+      args: [{ ...ppoInput, statesPool, checkpoint: start, rewardScales }],
       counters: (r) => ({ iterations: r.iterations }),
     });
     if (tuned) show([{ key: MLAGENT_PPO_ITERATION, value: tuned.iterations }]);
@@ -144,7 +170,8 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
     evaluated = await runStage({
       stage: 'evaluate',
       details: `stage 5: held-out evaluation on ${tasks.length} task(s)…`,
-      run: (workflowId) => executeChild(evaluate, { workflowId, args: [{ tasks, k, concurrency, limits, agents }] }),
+      workflow: evaluate,
+      args: [{ tasks, k, concurrency, limits, agents }],
       counters: (r) => ({ rows: r.scores.length }),
     });
     const gains = Object.values(evaluated?.agents ?? {}).flatMap((a) => a.meanRelativeGain ?? []);
