@@ -12,6 +12,7 @@ import { scoreResponses } from '../../model/ppo-update';
 import { Qwen2Model } from '../../model/qwen2';
 import { DEAD, ResponseAutomaton } from '../../model/response-automaton';
 import { tokenTrie } from '../../model/token-trie';
+import { assertDistIsShortestCompletion } from './automaton-invariants';
 import { tinyConfig, tinyTokenizer } from './fixtures';
 
 before(async () => { await initBackend(); });
@@ -90,30 +91,7 @@ test('the automaton accepts valid responses (and their prefixes stay live) and k
 });
 
 test('dist is the exact shortest completion: zero only when accepting, and some byte always brings it one closer', { timeout: 60_000 }, () => {
-  fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 400 }), (choices) => {
-      let s = automaton.start;
-      for (const c of choices) {
-        if (automaton.accepts(s)) break;
-        const d = automaton.dist(s);
-        const live = Array.from({ length: 256 }, (_, b) => automaton.next(s, b)).filter((t) => t !== DEAD);
-        assert.ok(d > 0 && Number.isFinite(d));
-        assert.ok(live.some((t) => automaton.dist(t) === d - 1), `state ${s}`);
-        assert.ok(live.every((t) => automaton.dist(t) >= d - 1), 'one byte shortens by at most one');
-        s = live[c % live.length];
-      }
-      // from anywhere, following shortest steps ends in a response that parses and validates
-      let text = '';
-      for (let guard = 0; !automaton.accepts(s) && guard < 200; guard++) {
-        const b = Array.from({ length: 256 }, (_, x) => x).find((x) => { const t = automaton.next(s, x); return t !== DEAD && automaton.dist(t) === automaton.dist(s) - 1; })!;
-        text += String.fromCharCode(b);
-        s = automaton.next(s, b);
-      }
-      assert.ok(automaton.accepts(s));
-      return text.length >= 0;
-    }),
-    { numRuns: 200, seed: 1 },
-  );
+  assertDistIsShortestCompletion(automaton, { numRuns: 200, seed: 1 });
 });
 
 test('a state\'s allowed tokens are exactly those whose bytes are a live path (tiny tokenizer, brute force)', { timeout: 60_000 }, () => {

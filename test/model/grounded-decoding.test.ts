@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import fc from 'fast-check';
 import { ACTION_NAMES } from '../../core/actions';
 import { applyEdits } from '../../core/apply-edits';
 import { parseResponse } from '../../core/parse-response';
@@ -14,6 +13,7 @@ import { DEAD, ResponseAutomaton } from '../../model/response-automaton';
 import { environmentActions, factsOfEntries, workspaceFacts } from '../../activities/model/workspace-facts';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { workspaceTar } from '../../activities/sandbox/workspace-tar';
+import { assertDistIsShortestCompletion } from './automaton-invariants';
 import { tinyConfig, tinyTokenizer } from './fixtures';
 
 before(async () => { await initBackend(); });
@@ -83,21 +83,7 @@ test('actions with nothing to name in the workspace are left out; none at all is
 });
 
 test('grounded dist is the exact shortest completion (the automaton never paints itself into a corner)', { timeout: 60_000 }, () => {
-  fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 300 }), (choices) => {
-      let s = automaton.start;
-      for (const c of choices) {
-        if (automaton.accepts(s)) break;
-        const d = automaton.dist(s);
-        const live = Array.from({ length: 256 }, (_, b) => automaton.next(s, b)).filter((t) => t !== DEAD);
-        assert.ok(d > 0 && Number.isFinite(d));
-        assert.ok(live.some((t) => automaton.dist(t) === d - 1));
-        s = live[c % live.length];
-      }
-      return true;
-    }),
-    { numRuns: 150, seed: 3 },
-  );
+  assertDistIsShortestCompletion(automaton, { numRuns: 150, seed: 3 });
 });
 
 test('a random tiny model, constrained per prompt to its own workspace, writes actions that run there; per-row masks replay its log-probs', { timeout: 240_000 }, () => {
