@@ -8,8 +8,8 @@ import type { ActionName } from '../core/actions';
  *
  * The JSON object has exactly the action's keys in schema order, an optional single space after each ':' and ','.
  * Each instruction matches a piece; `response-automaton.ts` runs the program byte by byte. Given the workspace the
- * action runs in (`WorkspaceFacts`), the grammar is grounded in it: paths name entries that exist and each
- * `Edit Script` "old" is a line that occurs exactly once in the chosen script, so a constrained action can only
+ * action runs in (`WorkspaceFacts`), the grammar is grounded in it: paths name entries that exist and an
+ * `Edit Script` makes one edit whose "old" is a line that occurs exactly once in the chosen script, so a constrained action can only
  * fail on what it means (a broken script), not on a path or an edit that cannot apply.
  */
 export type Instr =
@@ -146,7 +146,11 @@ export function responseProgram(actions: readonly ActionName[], workspace?: Work
   return { instrs, phase, thoughtPc };
 }
 
-/** [ {"old": …, "new": "…"} (, {…})* ], "old" one of `old` (JSON literals) when grounded, else any non-empty string. */
+/**
+ * [ {"old": …, "new": "…"} (, {…})* ], "old" any non-empty string; grounded, "old" is one of `old` (JSON literals)
+ * and the list holds one edit: a later edit of the same action could name a line an earlier one replaced (the
+ * demo's policy did), and the grammar cannot see what an edit leaves.
+ */
 function pushEdits(p: { input: (i: Instr) => number; oneOf: (texts: string[]) => void; old?: string[] }): void {
   const { input } = p;
   input({ kind: 'lit', text: '[' });
@@ -161,6 +165,10 @@ function pushEdits(p: { input: (i: Instr) => number; oneOf: (texts: string[]) =>
   input({ kind: 'space' });
   input({ kind: 'str', minLength: 0 });
   input({ kind: 'lit', text: '}' });
+  if (p.old) {
+    input({ kind: 'lit', text: ']' });
+    return;
+  }
   const branch: Extract<Instr, { kind: 'branch' }> = { kind: 'branch', alts: [{ text: ',', target: again }] };
   const at = input(branch);
   branch.alts.push({ text: ']', target: at + 1 });
