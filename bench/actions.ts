@@ -1,7 +1,9 @@
 /**
  * Valid-action rate of a policy on recorded agent states: every distinct (task, episode, step) state of the
  * trajectories and states pools in the artifact store, restricted to a task split, each prompt rendered exactly as
- * policyAct renders it, one greedy response each. A measurement, not a test:
+ * policyAct renders it, one greedy response each; where the state's workspace snapshot is stored, constrained
+ * decoding is grounded in it and every response is also checked against it (`misfit`: paths, edits). A
+ * measurement, not a test:
  *   npx mlagent bench actions [--model NAME | --checkpoint SHA256] [--split heldout|train|all] [--states N]
  *                             [--decoding free|constrained] [--max-new-tokens N] [--json]
  */
@@ -10,6 +12,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ArtifactStore } from '../activities/artifact-store';
 import { renderStatePrompt } from '../activities/model/policy-act';
+import { environmentActions, misfit, workspaceFacts } from '../activities/model/workspace-facts';
+import type { ArtifactRef } from '../core/artifact-ref';
 import { listTasks, loadTask } from '../activities/tasks/registry';
 import { parseResponse } from '../core/parse-response';
 import { promptState, type PromptState } from '../core/prompt';
@@ -38,13 +42,16 @@ interface StoredLine {
   step?: number;
   seedIdeas?: { text: string }[];
   history?: { response: string; observation: string }[];
-  state?: { history?: { response: string; observation: string }[] };
+  state?: { history?: { response: string; observation: string }[]; snapshot?: ArtifactRef };
 }
 
+/** A recorded state: its prompt and, for trajectory steps, the workspace snapshot it was acted from. */
+interface StoredState { key: string; state: PromptState; snapshot?: ArtifactRef }
+
 /** Every distinct (task, episode, step) state of the trajectory and states-pool artifacts in the store, in a fixed order. */
-async function storedStates(store: ArtifactStore, tasks: Set<string>): Promise<{ key: string; state: PromptState }[]> {
+async function storedStates(store: ArtifactStore, tasks: Set<string>): Promise<StoredState[]> {
   const objects = path.join(store.root, 'objects');
-  const out = new Map<string, PromptState>();
+  const out = new Map<string, Omit<StoredState, 'key'>>();
   for (const dir of (await fs.readdir(objects)).sort()) {
     for (const f of (await fs.readdir(path.join(objects, dir))).sort()) {
       const file = path.join(objects, dir, f);
@@ -59,11 +66,11 @@ async function storedStates(store: ArtifactStore, tasks: Set<string>): Promise<{
         const history = s.state?.history ?? s.history;
         if (!s.task || !tasks.has(s.task) || !s.episodeId || s.step === undefined || !history) continue;
         const key = `${s.task}/${s.episodeId}/${s.step}`;
-        if (!out.has(key)) out.set(key, promptState({ researchProblem: loadTask(s.task).researchProblem, seedIdeas: s.seedIdeas ?? [], history }));
+        if (!out.has(key)) out.set(key, { state: promptState({ researchProblem: loadTask(s.task).researchProblem, seedIdeas: s.seedIdeas ?? [], history }), snapshot: s.state?.snapshot });
       }
     }
   }
-  return [...out].sort(([a], [b]) => a.localeCompare(b)).map(([key, state]) => ({ key, state }));
+  return [...out].sort(([a], [b]) => a.localeCompare(b)).map(([key, v]) => ({ key, ...v }));
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -81,26 +88,33 @@ export async function run(argv: string[]): Promise<number> {
   // spread over the list (tasks and steps), not the first N
   const picked = Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]);
   const outcomes: Record<string, number> = {};
-  const byTask: Record<string, { states: number; valid: number }> = {};
-  let valid = 0;
+  const byTask: Record<string, { states: number; valid: number; runnable: number }> = {};
+  let valid = 0, runnable = 0, grounded = 0;
   let tokens = 0;
   const t0 = Date.now();
-  for (const { key, state } of picked) {
+  for (const { key, state, snapshot } of picked) {
     const prompt = renderStatePrompt({ model, renderer, state, maxNewTokens: flags['max-new-tokens'] });
-    const [g] = generate(model, tokenizer, [prompt], { temperature: 0, maxNewTokens: flags['max-new-tokens'], decoding: flags.decoding });
+    // the workspace of states whose snapshot is in the store: constrained decoding is grounded in it, as policyAct's
+    const stored = snapshot && (await fs.stat(store.pathOf(snapshot)).then(() => true, () => false));
+    const facts = stored ? await workspaceFacts(snapshot, store) : undefined;
+    if (facts) grounded++;
+    const constraint = { actions: environmentActions(), ...(facts ? { workspace: facts } : {}) };
+    const [g] = generate(model, tokenizer, [prompt], { temperature: 0, maxNewTokens: flags['max-new-tokens'], decoding: flags.decoding, constraint });
     tokens += g.tokens.length;
     const p = parseResponse(g.text);
-    const outcome = p.ok ? p.action.name : `invalid: ${p.error.split(';')[0].slice(0, 60)}`;
+    const unfit = p.ok && facts ? misfit(p.action, facts) : null;
+    const outcome = !p.ok ? `invalid: ${p.error.split(';')[0].slice(0, 60)}` : unfit ? `misfit: ${unfit.slice(0, 60)}` : p.action.name;
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     const task = key.split('/')[0];
-    const t = (byTask[task] ??= { states: 0, valid: 0 });
+    const t = (byTask[task] ??= { states: 0, valid: 0, runnable: 0 });
     t.states++;
     if (p.ok) { valid++; t.valid++; }
-    if (!flags.json) console.log(`${key}\t${p.ok ? 'VALID' : 'invalid'}\t${JSON.stringify(g.text.slice(0, 120))}`);
+    if (p.ok && facts && !unfit) { runnable++; t.runnable++; }
+    if (!flags.json) console.log(`${key}\t${!p.ok ? 'invalid' : unfit ? 'MISFIT' : 'VALID'}\t${JSON.stringify(g.text.slice(0, 120))}`);
   }
   const seconds = (Date.now() - t0) / 1000;
-  const summary = { policy: label, split: flags.split, decoding: flags.decoding, states: n, of: all.length, valid, validRate: valid / n, byTask, outcomes, maxNewTokens: flags['max-new-tokens'], tokensPerS: tokens / seconds, seconds };
-  console.log(flags.json ? JSON.stringify(summary, null, 1) : `\n${label} (${flags.decoding}): ${valid}/${n} valid actions on ${flags.split} states (${(100 * valid / n).toFixed(1)}%), ${seconds.toFixed(0)} s`);
+  const summary = { policy: label, split: flags.split, decoding: flags.decoding, states: n, of: all.length, valid, validRate: valid / n, grounded, runnable, runnableRate: grounded ? runnable / grounded : null, byTask, outcomes, maxNewTokens: flags['max-new-tokens'], tokensPerS: tokens / seconds, seconds };
+  console.log(flags.json ? JSON.stringify(summary, null, 1) : `\n${label} (${flags.decoding}): ${valid}/${n} valid actions on ${flags.split} states (${(100 * valid / n).toFixed(1)}%); ${runnable}/${grounded} of the states with a stored workspace valid and fitting it (paths exist, edits apply); ${seconds.toFixed(0)} s`);
   model.dispose();
   return 0;
 }

@@ -1,4 +1,5 @@
-import { ACTION_NAMES, type ActionName } from '../../core/actions';
+import { ACTION_NAMES, type Action, type ActionName } from '../../core/actions';
+import { applyEdits } from '../../core/apply-edits';
 import type { ArtifactRef } from '../../core/artifact-ref';
 import type { WorkspaceFacts } from '../../model/action-grammar';
 import type { ConstraintOptions } from '../../model/constrained-decoding';
@@ -49,4 +50,23 @@ export function environmentActions(env: NodeJS.ProcessEnv = process.env): Action
 /** The constraint for acting from a state: the environment's actions, grounded in the state's workspace when known. */
 export async function stateConstraint(workspace: ArtifactRef | undefined): Promise<ConstraintOptions> {
   return { actions: environmentActions(), ...(workspace ? { workspace: await workspaceFacts(workspace) } : {}) };
+}
+
+/**
+ * Why an action could not run in a workspace without executing anything (a missing path, an edit that does not
+ * apply, an action the environment lacks), or null: what grounded decoding rules out, checked for any response.
+ */
+export function misfit(action: Action, ws: WorkspaceFacts, actions: readonly ActionName[] = environmentActions()): string | null {
+  if (!actions.includes(action.name)) return `${action.name} is not available here`;
+  const input: Record<string, unknown> = action.input;
+  const path = (p: unknown) => String(p).replace(/^\.\//, '').replace(/\/+$/, '') || '.';
+  if (typeof input.dir_path === 'string' && !ws.dirs.includes(path(input.dir_path))) return `no directory ${input.dir_path}`;
+  if (typeof input.file_name === 'string' && !ws.files.includes(path(input.file_name))) return `no file ${input.file_name}`;
+  if (typeof input.script_name === 'string' && !ws.files.includes(path(input.script_name))) return `no script ${input.script_name}`;
+  if (action.name === 'Edit Script') {
+    const script = ws.scripts.find((s) => s.path === path(action.input.script_name));
+    const applied = script && applyEdits(script.text, action.input.edits);
+    if (applied && !applied.ok) return applied.error;
+  }
+  return null;
 }

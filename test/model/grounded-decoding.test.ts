@@ -10,7 +10,7 @@ import { generate } from '../../model/generate';
 import { scoreResponses } from '../../model/ppo-update';
 import { Qwen2Model } from '../../model/qwen2';
 import { DEAD, ResponseAutomaton } from '../../model/response-automaton';
-import { environmentActions, factsOfEntries, workspaceFacts } from '../../activities/model/workspace-facts';
+import { environmentActions, factsOfEntries, misfit, workspaceFacts } from '../../activities/model/workspace-facts';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { workspaceTar } from '../../activities/sandbox/workspace-tar';
 import { assertDistIsShortestCompletion } from './automaton-invariants';
@@ -140,4 +140,16 @@ test('workspace facts from a stored snapshot; Edit Script (AI) only with a coder
   assert.deepEqual(factsOfEntries([]), { dirs: ['.'], files: [], scripts: [] });
   assert.ok(!environmentActions({}).includes('Edit Script (AI)'));
   assert.ok(environmentActions({ MLAGENT_LLM_BASE_URL: 'http://localhost:8000/v1', MLAGENT_LLM_MODEL: 'coder' }).includes('Edit Script (AI)'));
+});
+
+test('misfit names what would fail in the workspace without running anything: paths, edits, unavailable actions', { timeout: 10_000 }, () => {
+  const actions = environmentActions({});
+  assert.equal(misfit({ name: 'List Files', input: { dir_path: 'data/' } }, WS, actions), null);
+  assert.equal(misfit({ name: 'Execute Script', input: { script_name: './train.py' } }, WS, actions), null);
+  assert.match(misfit({ name: 'Read File', input: { file_name: '../data/train.csv' } }, WS, actions)!, /no file/);
+  assert.match(misfit({ name: 'List Files', input: { dir_path: 'Never_In_Review' } }, WS, actions)!, /no directory/);
+  assert.match(misfit({ name: 'Edit Script', input: { script_name: 'train.py', edits: [{ old: '...', new: 'x' }] } }, WS, actions)!, /old text not found/);
+  assert.match(misfit({ name: 'Edit Script', input: { script_name: 'train.py', edits: [{ old: 'C = 1.0', new: 'C = 2' }] } }, WS, actions)!, /more than once/);
+  assert.equal(misfit({ name: 'Edit Script', input: { script_name: 'train.py', edits: [{ old: 'import pandas as pd', new: '' }] } }, WS, actions), null);
+  assert.match(misfit({ name: 'Edit Script (AI)', input: { script_name: 'train.py', edit_instruction: 'x', save_name: 'train.py' } }, WS, actions)!, /not available/);
 });
