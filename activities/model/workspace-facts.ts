@@ -5,7 +5,7 @@ import type { WorkspaceFacts } from '../../model/action-grammar';
 import type { ConstraintOptions } from '../../model/constrained-decoding';
 import { llmConfigFromEnv } from '../llm/client';
 import { ArtifactStore } from '../artifact-store';
-import { readTar, toWorkspaceEntries } from '../sandbox/workspace-tar';
+import { checkRelativePath, readTar, toWorkspaceEntries } from '../sandbox/workspace-tar';
 
 /** Scripts larger than this are still listed and runnable, but not offered line by line to edit. */
 const MAX_SCRIPT_BYTES = 64 * 1024;
@@ -59,10 +59,12 @@ export async function stateConstraint(workspace: ArtifactRef | undefined): Promi
 export function misfit(action: Action, ws: WorkspaceFacts, actions: readonly ActionName[] = environmentActions()): string | null {
   if (!actions.includes(action.name)) return `${action.name} is not available here`;
   const input: Record<string, unknown> = action.input;
-  const path = (p: unknown) => String(p).replace(/^\.\//, '').replace(/\/+$/, '') || '.';
-  if (typeof input.dir_path === 'string' && !ws.dirs.includes(path(input.dir_path))) return `no directory ${input.dir_path}`;
-  if (typeof input.file_name === 'string' && !ws.files.includes(path(input.file_name))) return `no file ${input.file_name}`;
-  if (typeof input.script_name === 'string' && !ws.files.includes(path(input.script_name))) return `no script ${input.script_name}`;
+  // the sandbox's own normalisation; a path leaving the workspace names nothing in it
+  const path = (p: unknown) => { try { return checkRelativePath(String(p)) || '.'; } catch { return null; } };
+  const has = (names: string[], p: unknown) => names.includes(path(p) ?? '');
+  if (typeof input.dir_path === 'string' && !has(ws.dirs, input.dir_path)) return `no directory ${input.dir_path}`;
+  if (typeof input.file_name === 'string' && !has(ws.files, input.file_name)) return `no file ${input.file_name}`;
+  if (typeof input.script_name === 'string' && !has(ws.files, input.script_name)) return `no script ${input.script_name}`;
   if (action.name === 'Edit Script') {
     const script = ws.scripts.find((s) => s.path === path(action.input.script_name));
     const applied = script && applyEdits(script.text, action.input.edits);
