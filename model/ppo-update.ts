@@ -2,14 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { mean, ppoTargets } from '../core/ppo';
 import type { PpoUpdateHyper, PpoUpdateMetrics } from '../core/ppo-schema';
 import { rng } from './random';
-import { continuationBatch, type Generation, type TokenPair } from './generate';
+import type { Generation, TokenPair } from './generate';
 import type { DecodingMasks } from './decoding-masks';
 import { oneHotFloat } from './layers';
-import type { TokenBatch } from './lm-loss';
 import { AdamW, clipByGlobalNorm } from './optim';
 import type { Qwen2Model } from './qwen2';
 import type { NamedTensor } from './safetensors';
 import { shuffled } from '../core/rng';
+import { samePromptGroups, sharedPromptBatch } from './shared-prompt-batch';
 
 /** One sampled action: token ids, the step's reward and the per-token terms PPO needs from before the update. */
 export interface PpoSample extends TokenPair {
@@ -27,34 +27,28 @@ const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
 })) as (x: tf.Tensor) => tf.Tensor;
 
-/** Flat indices (b·T + t) of the response targets of a continuation batch, row by row, in token order. */
-function responseIndices(batch: TokenBatch): number[] {
-  const T = batch.targets[0].length;
-  return batch.weights.flatMap((w, b) => w.flatMap((x, t) => (x === 1 ? [b * T + t] : [])));
-}
-
 /**
  * Log-probs of the response tokens, their entropies and values, flat [N] in row-major response order, from one
- * forward pass. Only the response positions go through the output head (the prompt's logits are never needed).
+ * forward pass in which pairs with the same prompt share its encoding (model/shared-prompt-batch.ts). Only the
+ * response positions go through the output head (the prompt's logits are never needed).
  * With `masks` the softmax is over the tokens the constraint allowed at each position: the distribution the
  * rollout sampled from, so old, new and reference log-probs (and the entropy) are all of the acting policy.
  * The value head reads the hidden states through a stop-gradient: the critic loss trains the value head only.
  */
 function responseTerms(model: Qwen2Model, pairs: TokenPair[], masks?: DecodingMasks): { logprobs: tf.Tensor; entropy: tf.Tensor; values: tf.Tensor } {
-  const batch = continuationBatch(pairs);
-  const { hidden } = model.forward(batch);
+  const batch = sharedPromptBatch(pairs);
+  const { hidden } = model.forward(batch.input);
   const [B, T, H] = hidden.shape as [number, number, number];
-  const at = responseIndices(batch);
-  const h = tf.gather(hidden.reshape([B * T, H]), tf.tensor1d(at, 'int32')).reshape([1, at.length, H]);
+  const h = tf.gather(hidden.reshape([B * T, H]), tf.tensor1d(batch.at, 'int32')).reshape([1, batch.at.length, H]);
   const V = model.config.vocab_size;
-  let logits = model.logits(h).reshape([at.length, V]);
+  let logits = model.logits(h).reshape([batch.at.length, V]);
   if (masks) logits = logits.add(masks.bias(pairs, V));
   const logp = tf.logSoftmax(logits, -1);
-  const targets = tf.tensor1d(pairs.flatMap((p) => p.continuation), 'int32');
+  const targets = tf.tensor1d(batch.targets, 'int32');
   return {
     logprobs: logp.mul(oneHotFloat(targets, V)).sum(-1),
     entropy: logp.exp().mul(logp).sum(-1).neg(),
-    values: model.values(stopGradient(h)).reshape([at.length]),
+    values: model.values(stopGradient(h)).reshape([batch.at.length]),
   };
 }
 
@@ -98,7 +92,8 @@ export class PpoTrainer {
   }
 
   /**
-   * `epochs` passes over the samples in shuffled minibatches (order fixed by `seed`). Gradient norms (before
+   * `epochs` passes over the samples in shuffled minibatches (order fixed by `seed`; samples with the same prompt
+   * are shuffled as one). Gradient norms (before
    * clipping) are means over all steps; the other metrics token means over the last epoch, each minibatch
    * measured just before its step. Awaiting `afterStep` lets heartbeats and cancellation through between steps.
    */
@@ -109,8 +104,10 @@ export class PpoTrainer {
     const norms = { actor: 0, critic: 0 };
     let steps = 0;
     const next = rng(seed);
+    // a state's actions stay together in a minibatch, so its prompt is encoded once (sharedPromptBatch)
+    const groups = samePromptGroups(samples);
     for (let epoch = 0; epoch < h.epochs; epoch++) {
-      const order = shuffled(samples.map((_, i) => i), next);
+      const order = shuffled(groups, next).flat();
       const last = epoch === h.epochs - 1;
       for (let start = 0; start < order.length; start += h.minibatchSize) {
         const idx = order.slice(start, start + h.minibatchSize);

@@ -62,6 +62,8 @@ export interface ForwardInput {
   ids: number[][]; // [B, T], rectangular
   segments: number[][]; // [B, T]: tokens attend only within equal non-zero segments (packing, padding)
   positions: number[][]; // [B, T]: rotary positions
+  /** [B, T]: a segment each token also sees (a prompt shared by several continuations), 0 = none; uncached passes only */
+  prefixes?: number[][];
   cache?: KVCache;
 }
 
@@ -127,10 +129,11 @@ export class Qwen2Model {
     let x = embed(tf.tensor1d(inp.ids.flat(), 'int32'), this.p('model.embed_tokens.weight')); // [B·T, H]
     if (!past && !inp.useCache) {
       // training and scoring: no cache to build, so layers may be recomputed in the backward pass
-      const mask = segmentMask(inp.segments);
+      const mask = segmentMask(inp.segments, inp.prefixes);
       for (let l = 0; l < c.num_hidden_layers; l++) x = this.gradientCheckpointing ? this.recomputedLayer({ l, x, cos, sin, mask, batch: B }) : this.decoderLayer({ l, x, cos, sin, mask, batch: B, get: this.layerTensor(l) }).x;
       return { hidden: rmsNorm(x, this.p('model.norm.weight'), c.rms_norm_eps).reshape([B, T, c.hidden_size]) };
     }
+    if (inp.prefixes) throw new Error('shared-prompt packing (prefixes) is for uncached passes only');
     const { segK, mask } = attentionMask(inp.segments, past);
     const S = segK[0].length;
     const maskT = mask ? tf.tensor(mask, [B, 1, 1, T, S]) : undefined;
@@ -241,15 +244,17 @@ export function attentionMask(segments: number[][], past?: KVCache): { segK: Int
 /**
  * The additive mask [B, 1, 1, T, T] of packed rows without a cache, built from the segment ids on the device
  * (the host-side loop of `attentionMask` costs B·T² per step): a query sees earlier-or-equal positions of its own
- * non-zero segment. Same values as `attentionMask`.
+ * non-zero segment, and of its `prefixes` segment when given. Without prefixes, the same values as `attentionMask`.
  */
-export function segmentMask(segments: number[][]): tf.Tensor {
+export function segmentMask(segments: number[][], prefixes?: number[][]): tf.Tensor {
   const B = segments.length, T = segments[0].length;
   return tf.tidy(() => {
     const seg = tf.tensor2d(segments, [B, T], 'int32');
-    const same = seg.reshape([B, T, 1]).equal(seg.reshape([B, 1, T]));
+    const keys = seg.reshape([B, 1, T]);
+    let seen = seg.reshape([B, T, 1]).equal(keys);
+    if (prefixes) seen = tf.logicalOr(seen, tf.tensor2d(prefixes, [B, T], 'int32').reshape([B, T, 1]).equal(keys));
     const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).cast('bool').reshape([1, T, T]);
-    const allowed = tf.logicalAnd(tf.logicalAnd(same, causal), seg.notEqual(0).reshape([B, T, 1]));
+    const allowed = tf.logicalAnd(tf.logicalAnd(seen, causal), tf.logicalAnd(seg.notEqual(0).reshape([B, T, 1]), keys.notEqual(0)));
     return tf.where(allowed, tf.zeros([B, T, T]), tf.fill([B, T, T], -1e9)).reshape([B, 1, 1, T, T]);
   });
 }
