@@ -10,12 +10,16 @@ if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test -name '*
 
 passed=0 failed=0 skipped=0 failed_files=()
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+tmp=
+trap 'rm -f "$log"; [ -z "$tmp" ] || rm -rf "$tmp"' EXIT
 for f in "${files[@]}"; do
   echo "=== $f"
   start=$(date +%s)
-  timeout --kill-after=15 "$limit" node --import tsx --test --test-reporter=spec "$f" 2>&1 | tee "$log"
+  # each file gets its own TMPDIR, removed after it: tests' temp homes (checkpoints of 0.5 GB) never pile up
+  tmp=$(mktemp -d -t mlagent-test-XXXXXX)
+  TMPDIR="$tmp" timeout --kill-after=15 "$limit" node --import tsx --test --test-reporter=spec "$f" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
+  rm -rf "$tmp"
   # The spec reporter closes with "ℹ pass N" / "ℹ fail N" / "ℹ skipped N".
   count() { grep -aE "^ℹ $1 [0-9]+$" "$log" | tail -1 | awk '{print $3}'; }
   p=$(count pass); x=$(count fail); s=$(count skipped)

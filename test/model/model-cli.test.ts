@@ -13,6 +13,15 @@ const mlagent = (home: string, ...args: string[]) =>
 
 test('`mlagent model import` stores a named checkpoint with provenance; `model list` shows it; a second import is a no-op', { timeout: 180_000 }, () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-models-'));
+  try {
+    importListReimport(home);
+  } finally {
+    // each run stores a 515 MB checkpoint here
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+function importListReimport(home: string): void {
   const gguf = shippedGguf();
   const first = mlagent(home, 'model', 'import', gguf, '--name', 'smol');
   assert.equal(first.status, 0, first.stderr);
@@ -30,4 +39,4 @@ test('`mlagent model import` stores a named checkpoint with provenance; `model l
   const bad = mlagent(home, 'model', 'import', gguf, '--name', '../escape');
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /name/);
-});
+}
