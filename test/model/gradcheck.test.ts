@@ -3,7 +3,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../model/backend';
 import { applyRope, attention, embed, linear, rmsNorm, ropeTables, swiglu } from '../../model/layers';
-import { lmLoss } from '../../model/lm-loss';
+import { lmLoss, tokenLogProbs } from '../../model/lm-loss';
 import { Qwen2Model } from '../../model/qwen2';
 import { normalArray, rng } from '../../model/random';
 import { tinyConfig } from './fixtures';
@@ -73,6 +73,24 @@ test('whole-model loss gradient (packed segments, response-only weights)', () =>
     const analytic = grads[v.name].mul(d).sum().dataSync()[0];
     // float32 loss of ~6 differenced at ε = 1e-3 carries ~5e-4 absolute noise
     assert.ok(Math.abs(analytic - numeric) <= 2e-2 * Math.abs(numeric) + 1e-3, `${n}: analytic ${analytic} vs finite difference ${numeric}`);
+  }
+  model.dispose();
+});
+
+test('the loss over response positions only equals the weighted mean of every position’s log-prob', () => {
+  const model = Qwen2Model.init(tinyConfig({ num_hidden_layers: 1 }), 6);
+  const batch = {
+    ids: [[5, 9, 12, 40, 7, 3], [8, 8, 100, 2, 0, 0]],
+    targets: [[9, 12, 40, 7, 3, 11], [8, 100, 2, 6, 0, 0]],
+    weights: [[0, 0.5, 1, 0, 1, 1], [0, 1, 1, 1, 0, 0]],
+    segments: [[1, 1, 1, 2, 2, 2], [1, 1, 1, 1, 0, 0]],
+    positions: [[0, 1, 2, 0, 1, 2], [0, 1, 2, 3, 0, 0]],
+  };
+  for (const checkpointing of [false, true]) {
+    model.gradientCheckpointing = checkpointing;
+    const loss = tf.tidy(() => lmLoss(model, batch).dataSync()[0]);
+    const everyPosition = tf.tidy(() => tokenLogProbs(model, batch, batch.targets).mul(tf.tensor2d(batch.weights)).sum().neg().div(batch.weights.flat().reduce((a, b) => a + b, 0)).dataSync()[0]);
+    assert.ok(Math.abs(loss - everyPosition) < 1e-5, `checkpointing ${checkpointing}: ${loss} vs ${everyPosition}`);
   }
   model.dispose();
 });
