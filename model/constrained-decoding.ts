@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { ACTION_NAMES, ActionName } from '../core/actions';
 import { responseProgram, WorkspaceFacts } from './action-grammar';
@@ -80,7 +81,7 @@ function subset(c: Candidates, keep: (next: number) => boolean): Candidates {
   return { ids: Int32Array.from(at, (i) => c.ids[i]), next: Int32Array.from(at, (i) => c.next[i]) };
 }
 
-const masksByTokenizer = new WeakMap<Tokenizer, Map<string, StateMasks>>();
+const masksByTokenizer = new WeakMap<Tokenizer, LRUCache<string, StateMasks>>();
 /**
  * Programs whose masks a process keeps per tokenizer. The ungrounded one serves every state; a grounded one serves
  * one workspace (an episode's steps until it edits, a PPO batch's repeated states), and the broad states of each
@@ -91,16 +92,10 @@ const PROGRAMS_KEPT = 16;
 /** The masks for a tokenizer, action set and workspace, shared by every generation in the process (the model worker's). */
 function stateMasks(tokenizer: Tokenizer, actions: readonly ActionName[], workspace?: WorkspaceFacts): StateMasks {
   let programs = masksByTokenizer.get(tokenizer);
-  if (!programs) masksByTokenizer.set(tokenizer, (programs = new Map()));
+  if (!programs) masksByTokenizer.set(tokenizer, (programs = new LRUCache({ max: PROGRAMS_KEPT })));
   const key = JSON.stringify([actions, workspace ?? null]);
   let m = programs.get(key);
-  if (m) programs.delete(key);
-  else m = new StateMasks(new ResponseAutomaton(responseProgram(actions, workspace)), tokenTrie(tokenizer));
-  programs.set(key, m);
-  for (const old of programs.keys()) {
-    if (programs.size <= PROGRAMS_KEPT) break;
-    programs.delete(old);
-  }
+  if (!m) programs.set(key, (m = new StateMasks(new ResponseAutomaton(responseProgram(actions, workspace)), tokenTrie(tokenizer))));
   return m;
 }
 

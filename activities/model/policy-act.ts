@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { ApplicationFailure } from '@temporalio/common';
 import { ArtifactRef } from '../../core/artifact-ref';
 import { DEFAULT_POLICY_DECODING, type Decoding } from '../../core/episode-schema';
@@ -37,24 +38,14 @@ type LoadedPolicy = { model: Qwen2Model; tokenizer: Tokenizer; renderer: PromptR
 /**
  * The policies the model worker served last, most recent last. An episode asks the same policy 15 times in a row,
  * and an evaluation interleaves the episodes of several policies (base, SFT, SFT + PPO): keeping only one made
- * every decision reload a 0.5–1.6 GB checkpoint. `MLAGENT_POLICY_CACHE` bounds how many stay (memory: ~0.55 GB
+ * every decision reload a 0.5–1.6 GB checkpoint. `MLAGENT_POLICY_CACHE` (read at start) bounds how many stay (memory: ~0.55 GB
  * each for the 135M default).
  */
-const loaded = new Map<string, LoadedPolicy>();
-const cacheSize = () => Math.max(1, Number(process.env.MLAGENT_POLICY_CACHE ?? 3));
+const loaded = new LRUCache<string, LoadedPolicy>({ max: Math.max(1, Number(process.env.MLAGENT_POLICY_CACHE ?? 3)), dispose: (p) => p.model.dispose() });
 
 export async function policyFor(ref: ArtifactRef): Promise<LoadedPolicy> {
   const hit = loaded.get(ref.sha256);
-  if (hit) {
-    loaded.delete(ref.sha256);
-    loaded.set(ref.sha256, hit);
-    return hit;
-  }
-  for (const [sha, old] of loaded) {
-    if (loaded.size < cacheSize()) break;
-    old.model.dispose();
-    loaded.delete(sha);
-  }
+  if (hit) return hit;
   const files = await getCheckpoint(new ArtifactStore(), ref);
   const source = `checkpoint ${ref.sha256.slice(0, 12)}`;
   const { model, tokenizer } = modelFromFiles(files, source);

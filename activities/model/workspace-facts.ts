@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { ACTION_NAMES, type Action, type ActionName } from '../../core/actions';
 import { applyEdits } from '../../core/apply-edits';
 import type { ArtifactRef } from '../../core/artifact-ref';
@@ -22,8 +23,7 @@ export function factsOfEntries(entries: { path: string; type: string; data: Buff
 }
 
 /** Facts of the snapshots this process read last: an episode decides many times from one state until it edits. */
-const recent = new Map<string, WorkspaceFacts>();
-const KEPT = 32;
+const recent = new LRUCache<string, WorkspaceFacts>({ max: 32 });
 
 /** The facts of a stored workspace snapshot (a deterministic workspace tar). */
 export async function workspaceFacts(ref: ArtifactRef, store = new ArtifactStore()): Promise<WorkspaceFacts> {
@@ -31,10 +31,6 @@ export async function workspaceFacts(ref: ArtifactRef, store = new ArtifactStore
   if (hit) return hit;
   const facts = factsOfEntries(toWorkspaceEntries(await readTar(await store.get(ref))));
   recent.set(ref.sha256, facts);
-  for (const old of recent.keys()) {
-    if (recent.size <= KEPT) break;
-    recent.delete(old);
-  }
   return facts;
 }
 

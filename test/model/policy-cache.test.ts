@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { ArtifactStore } from '../../activities/artifact-store';
-import { policyFor } from '../../activities/model/policy-act';
 import { initBackend } from '../../model/backend';
 import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
 import { Qwen2Model } from '../../model/qwen2';
@@ -26,6 +25,8 @@ async function storedPolicy(seed: number) {
 test('the model worker keeps the policies it served last: interleaved policies are not reloaded, the oldest is evicted', { timeout: 120_000 }, async () => {
   const [a, b, c] = [await storedPolicy(1), await storedPolicy(2), await storedPolicy(3)];
   process.env.MLAGENT_POLICY_CACHE = '2';
+  // the worker reads the bound when it loads the module
+  const { policyFor } = await import('../../activities/model/policy-act');
   const pa = await policyFor(a);
   const pb = await policyFor(b);
   assert.equal(await policyFor(a), pa, 'a is still loaded after b');
