@@ -14,10 +14,14 @@ import { parseFlags } from '../flags';
 import { followWorkflow } from '../follow';
 
 export const describe =
-  'held-out evaluation table (avg@K, best@K, Δ_r, valid actions and submissions, failures): evaluate [--checkpoint SHA256] [--base] [--llm | --llm-model M [--llm-base-url URL]] [--k 3] [--tasks a,b]';
+  'held-out evaluation table (avg@K, best@K, Δ_r, valid actions and submissions, failures): evaluate [--checkpoint [ROW=]SHA256[,…]] [--base] [--llm | --llm-model M [--llm-base-url URL]] [--k 3] [--tasks a,b]';
 
-const Flags = z.object({
-  checkpoint: z.string().regex(/^[0-9a-f]{64}$/, 'a checkpoint sha256 (printed by `mlagent train`)').optional(),
+export const Flags = z.object({
+  /** one or more policies, comma-separated, each `[ROW=]SHA256`: several in one run share tasks, K and seeds */
+  checkpoint: z
+    .string()
+    .regex(/^([A-Za-z0-9_.+-]+=)?[0-9a-f]{64}(,([A-Za-z0-9_.+-]+=)?[0-9a-f]{64})*$/, 'comma-separated checkpoints, each a sha256 (printed by `mlagent train`) optionally named ROW=SHA256')
+    .optional(),
   /** the pretrained model with no fine-tuning (`--base-model`, the imported default unless given) */
   base: z.boolean().default(false),
   'base-model': z.string().min(1).default(DEFAULT_BASE_MODEL),
@@ -40,12 +44,20 @@ async function agentsOf(flags: z.output<typeof Flags>): Promise<EvaluatedAgent[]
     if (!record) throw new Error(`--base: model "${flags['base-model']}" is not imported (\`mlagent model list\`; \`make setup\` imports the default)`);
     agents.push({ name: PIPELINE_AGENTS.base, agent: { kind: 'policy', checkpoint: record.checkpoint } });
   }
-  if (flags.checkpoint) agents.push({ name: 'policy', agent: { kind: 'policy', checkpoint: (await resolveCheckpoint(new ArtifactStore(), flags.checkpoint)).ref } });
+  for (const { row, sha256 } of checkpointRows(flags.checkpoint)) {
+    agents.push({ name: row, agent: { kind: 'policy', checkpoint: (await resolveCheckpoint(new ArtifactStore(), sha256)).ref } });
+  }
   agents.push({ name: PIPELINE_AGENTS.reference, agent: { kind: 'scripted' }, ideas: {} });
   if (flags.llm || flags['llm-model'] || flags['llm-base-url']) {
     agents.push({ name: 'llm', agent: { kind: 'llm', model: flags['llm-model'], baseUrl: flags['llm-base-url'] } });
   }
   return agents;
+}
+
+/** The table rows of `--checkpoint` (already checked by Flags): `ROW=` names a row, else `policy` (`policy-<sha>` for several). */
+export function checkpointRows(spec: string | undefined): { row: string; sha256: string }[] {
+  const entries = spec ? spec.split(',').map((c) => (c.includes('=') ? c.split('=') : [undefined, c]) as [string | undefined, string]) : [];
+  return entries.map(([row, sha256]) => ({ row: row ?? (entries.length === 1 ? 'policy' : `policy-${sha256.slice(0, 12)}`), sha256 }));
 }
 
 /** The scripted expert with diverse ideas is the reference and the starter a row of its own; the other agents join by flag. */
