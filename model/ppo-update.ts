@@ -93,11 +93,11 @@ export class PpoTrainer {
 
   /**
    * `epochs` passes over the samples in shuffled minibatches (order fixed by `seed`; samples with the same prompt
-   * are shuffled as one). Gradient norms (before
-   * clipping) are means over all steps; the other metrics token means over the last epoch, each minibatch
-   * measured just before its step. Awaiting `afterStep` lets heartbeats and cancellation through between steps.
+   * are shuffled as one). Gradient norms (before clipping) are means over all steps; the other metrics token means
+   * over the last epoch, each minibatch measured just before its step. Awaiting `afterStep` (after each step) and
+   * `afterPass` (after each forward/backward pass) lets heartbeats and cancellation through.
    */
-  async update(samples: PpoSample[], seed: number, afterStep?: (step: number) => Promise<void>): Promise<PpoUpdateMetrics> {
+  async update(samples: PpoSample[], seed: number, hooks: { afterStep?: (step: number) => Promise<void>; afterPass?: () => Promise<void> } = {}): Promise<PpoUpdateMetrics> {
     const h = this.hyper;
     const targets = ppoTargets(samples, h);
     const acc = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipped: 0, tokens: 0 };
@@ -111,7 +111,7 @@ export class PpoTrainer {
       const last = epoch === h.epochs - 1;
       for (let start = 0; start < order.length; start += h.minibatchSize) {
         const idx = order.slice(start, start + h.minibatchSize);
-        const m = this.step(idx.map((i) => ({ sample: samples[i], advantages: targets[i].advantages, returns: targets[i].returns })));
+        const m = await this.step(idx.map((i) => ({ sample: samples[i], advantages: targets[i].advantages, returns: targets[i].returns })), hooks.afterPass);
         norms.actor += m.gradNormActor;
         norms.critic += m.gradNormCritic;
         if (last) {
@@ -119,7 +119,7 @@ export class PpoTrainer {
           acc.tokens += m.tokens;
         }
         steps++;
-        await afterStep?.(steps);
+        await hooks.afterStep?.(steps);
       }
     }
     const per = (x: number) => x / Math.max(1, acc.tokens);
@@ -137,11 +137,41 @@ export class PpoTrainer {
     };
   }
 
-  /** One gradient step on a minibatch; the loss terms are token means (core/ppo.ts gives the same per token). */
-  private step(rows: { sample: PpoSample; advantages: number[]; returns: number[] }[]) {
+  /**
+   * One gradient step on a minibatch; the loss terms are token means over the minibatch (core/ppo.ts gives the
+   * same per token). The forward and backward passes go one prompt group (one packed row) at a time, each pass's
+   * terms weighted by its share of the minibatch's tokens and the gradients summed: activation memory of one
+   * row, and a pass of a 135M model on 2 cores (about half a minute) stays well inside an activity heartbeat.
+   */
+  private async step(rows: { sample: PpoSample; advantages: number[]; returns: number[] }[], afterPass?: () => Promise<void>) {
+    const tokens = rows.reduce((n, r) => n + r.sample.continuation.length, 0);
+    const out = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipped: 0 };
+    const grads = new Map<string, tf.Tensor>();
+    for (const group of samePromptGroups(rows.map((r) => r.sample))) {
+      const pass = this.pass(group.map((i) => rows[i]), tokens);
+      for (const k of Object.keys(out) as (keyof typeof out)[]) out[k] += pass.terms[k];
+      for (const [name, g] of pass.grads) {
+        const prev = grads.get(name);
+        grads.set(name, prev ? tf.tidy(() => prev.add(g)) : g);
+        if (prev) tf.dispose([prev, g]);
+      }
+      await afterPass?.();
+    }
+    const h = this.hyper;
+    const actorGrads = new Map<string, tf.Tensor>(), criticGrads = new Map<string, tf.Tensor>();
+    for (const [name, g] of grads) (isCritic(name) ? criticGrads : actorGrads).set(name, g);
+    const gradNormActor = clipByGlobalNorm(actorGrads, h.clipNorm);
+    const gradNormCritic = clipByGlobalNorm(criticGrads, h.clipNorm);
+    this.actor.apply(this.model.params, actorGrads, h.lrActor);
+    this.critic.apply(this.model.params, criticGrads, h.lrCritic);
+    tf.dispose([...actorGrads.values(), ...criticGrads.values()]);
+    return { ...out, tokens, gradNormActor, gradNormCritic };
+  }
+
+  /** Forward and backward of some of a minibatch's rows: loss terms as parts of the minibatch's token means (÷ `tokens`), gradients by parameter name. */
+  private pass(rows: { sample: PpoSample; advantages: number[]; returns: number[] }[], tokens: number) {
     const h = this.hyper;
     const pairs = rows.map((r) => r.sample);
-    const tokens = rows.reduce((n, r) => n + r.sample.continuation.length, 0);
     const flat = (f: (r: (typeof rows)[number]) => number[]) => tf.tensor1d(rows.flatMap(f));
     const host = tf.tidy(() => ({
       oldLp: flat((r) => r.sample.oldLogprobs),
@@ -168,15 +198,11 @@ export class PpoTrainer {
       return terms.policyLoss.add(terms.valueLoss).sub(terms.entropy.mul(h.entropyCoef)) as tf.Scalar;
     }, vars);
     value.dispose();
-    const actorGrads = new Map<string, tf.Tensor>(), criticGrads = new Map<string, tf.Tensor>();
-    for (const [name, v] of this.model.params) if (grads[v.name]) (isCritic(name) ? criticGrads : actorGrads).set(name, grads[v.name]);
-    const gradNormActor = clipByGlobalNorm(actorGrads, h.clipNorm);
-    const gradNormCritic = clipByGlobalNorm(criticGrads, h.clipNorm);
-    this.actor.apply(this.model.params, actorGrads, h.lrActor);
-    this.critic.apply(this.model.params, criticGrads, h.lrCritic);
+    const named = new Map<string, tf.Tensor>();
+    for (const [name, v] of this.model.params) if (grads[v.name]) named.set(name, grads[v.name]);
     const out = Object.fromEntries(Object.entries(terms).map(([k, t]) => [k, t.dataSync()[0]])) as Record<keyof typeof terms, number>;
-    tf.dispose([...actorGrads.values(), ...criticGrads.values(), ...Object.values(terms), ...Object.values(host)]);
-    return { ...out, tokens, gradNormActor, gradNormCritic };
+    tf.dispose([...Object.values(terms), ...Object.values(host)]);
+    return { terms: out, grads: named };
   }
 
   /** Both optimizers' moments in one map (their parameter names are disjoint). */

@@ -8,6 +8,7 @@ import { checkpointFiles, getCheckpoint, modelFromFiles, putCheckpoint } from '.
 import { DecodingMasks, MaskReplay, maskReplays } from '../../model/decoding-masks';
 import { generate, type GenerateOptions, type TokenPair } from '../../model/generate';
 import { chosenTokens, PpoTrainer, scoreResponses } from '../../model/ppo-update';
+import { samePromptGroups } from '../../model/shared-prompt-batch';
 import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
 import { ArtifactStore } from '../artifact-store';
 import { pauseIfRequested } from '../fault-points';
@@ -118,18 +119,27 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
     const saved = files.get(OPTIMIZER_FILE);
     const state = files.has(STATE_FILE) ? PpoState.parse(JSON.parse(files.get(STATE_FILE)!.toString())) : undefined;
     if (saved) trainer.load(decodeSafetensors(saved, OPTIMIZER_FILE).tensors, PpoState.parse(state ?? null).step);
-    const old = inChunks(rows, hyper.minibatchSize, (chunk) => {
-      const scored = scoreResponses(model, chunk, masks);
-      return scored.logprobs.map((logprobs, i) => ({ logprobs, values: scored.values[i] }));
-    });
-    const refLogprobs = await referenceLogProbs({ store, ref: a.reference, rows, chunk: hyper.minibatchSize, masks });
-    const samples = kept.map((r, i) => ({ ...r, oldLogprobs: old[i].logprobs, refLogprobs: refLogprobs[i], oldValues: old[i].values }));
-    const metrics = await trainer.update(samples, a.seed, async (step) => {
-      ctx.heartbeat({ step });
-      // Crash tests freeze the worker mid-update, after its first gradient step (MLAGENT_PAUSE_AT=ppo-update-n).
-      if (step === 1) await pauseIfRequested(`ppo-update-${call}`, { step });
+    // A forward or backward pass blocks the event loop for up to a minute: heartbeat before and after each one.
+    let step = 0;
+    const alive = async (phase: string) => {
+      ctx.heartbeat({ step, phase });
       await new Promise((r) => setImmediate(r));
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+    };
+    const old = await inChunks({ rows, alive: () => alive('old log-probs'), score: (chunk) => {
+      const scored = scoreResponses(model, chunk, masks);
+      return scored.logprobs.map((logprobs, i) => ({ logprobs, values: scored.values[i] }));
+    } });
+    const refLogprobs = await referenceLogProbs({ store, ref: a.reference, rows, alive: () => alive('reference log-probs'), masks });
+    const samples = kept.map((r, i) => ({ ...r, oldLogprobs: old[i].logprobs, refLogprobs: refLogprobs[i], oldValues: old[i].values }));
+    const metrics = await trainer.update(samples, a.seed, {
+      afterPass: () => alive('update'),
+      afterStep: async (n) => {
+        step = n;
+        await alive('update');
+        // Crash tests freeze the worker mid-update, after its first gradient step (MLAGENT_PAUSE_AT=ppo-update-n).
+        if (n === 1) await pauseIfRequested(`ppo-update-${call}`, { step: n });
+      },
     });
     const out = checkpointFiles(model, tokenizer, files);
     out.set(OPTIMIZER_FILE, encodeSafetensors(trainer.state()));
@@ -160,18 +170,24 @@ function logIteration(p: { run: string; iteration: number; rewards: (number | nu
 }
 
 /** The KL reference's log-probs, under the rollout's masks when it was constrained (the same distribution as the policy's). */
-async function referenceLogProbs(p: { store: ArtifactStore; ref: ArtifactRef; rows: TokenPair[]; chunk: number; masks?: DecodingMasks }): Promise<number[][]> {
+async function referenceLogProbs(p: { store: ArtifactStore; ref: ArtifactRef; rows: TokenPair[]; alive: () => Promise<void>; masks?: DecodingMasks }): Promise<number[][]> {
   const { model } = modelFromFiles(await getCheckpoint(p.store, p.ref), `reference ${p.ref.sha256.slice(0, 12)}`);
   try {
-    return inChunks(p.rows, p.chunk, (c) => scoreResponses(model, c, p.masks).logprobs);
+    return await inChunks({ rows: p.rows, alive: p.alive, score: (c) => scoreResponses(model, c, p.masks).logprobs });
   } finally {
     model.dispose();
   }
 }
 
-/** Scores rows a minibatch at a time (one result per row), so a large batch never needs one huge forward pass. */
-function inChunks<T>(rows: TokenPair[], size: number, score: (chunk: TokenPair[]) => T[]): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < rows.length; i += size) out.push(...score(rows.slice(i, i + size)));
+/**
+ * Scores rows one prompt group at a time (one packed row: a state's actions), one result per row in row order,
+ * so a large batch never needs one huge forward pass, and `alive` runs between passes.
+ */
+async function inChunks<T>(p: { rows: TokenPair[]; alive: () => Promise<void>; score: (chunk: TokenPair[]) => T[] }): Promise<T[]> {
+  const out = new Array<T>(p.rows.length);
+  for (const group of samePromptGroups(p.rows)) {
+    await p.alive();
+    p.score(group.map((i) => p.rows[i])).forEach((r, k) => (out[group[k]] = r));
+  }
   return out;
 }
