@@ -4,7 +4,7 @@ import { ArtifactRef } from '../../core/artifact-ref';
 import { DEFAULT_POLICY_DECODING, StepKind, type Decoding } from '../../core/episode-schema';
 import { PpoUpdateHyper, type PpoUpdateMetrics } from '../../core/ppo-schema';
 import { initBackend } from '../../model/backend';
-import { checkpointFiles, getCheckpoint, modelFromFiles, putCheckpoint } from '../../model/checkpoint';
+import { checkpointFiles, getCheckpoint, KEPT_FROM_BASE, modelFromFiles, putCheckpoint, type CheckpointFiles } from '../../model/checkpoint';
 import { DecodingMasks, MaskReplay, maskReplays } from '../../model/decoding-masks';
 import { generate, type GenerateOptions, type TokenPair } from '../../model/generate';
 import { chosenTokens, PpoTrainer, scoreResponses } from '../../model/ppo-update';
@@ -111,14 +111,19 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
   if (all.length !== a.rewards.length) throw new Error(`${all.length} rollouts but ${a.rewards.length} rewards`);
   const kept = all.flatMap((r, i) => (a.rewards[i] === null ? [] : [{ ...r, reward: a.rewards[i]! }]));
   const rows = kept.map(({ prompt, continuation, masks }) => ({ prompt, continuation, ...(masks ? { masks } : {}) }));
-  const files = await getCheckpoint(store, a.policy);
+  let files: CheckpointFiles | undefined = await getCheckpoint(store, a.policy);
   const { model, tokenizer } = modelFromFiles(files, `policy ${a.policy.sha256.slice(0, 12)}`);
+  let saved = files.get(OPTIMIZER_FILE);
+  const stateFile = files.get(STATE_FILE);
+  // only the small files of the base go into the new checkpoint: the weights (0.5 GB) and moments (1 GB) can go now
+  const base: CheckpointFiles = new Map([...files].filter(([name]) => KEPT_FROM_BASE.includes(name)));
+  files = undefined;
   const masks = replay || rows.some((r) => r.masks) ? new DecodingMasks(tokenizer, replay ?? undefined) : undefined;
   const trainer = new PpoTrainer(model, hyper, masks);
   try {
-    const saved = files.get(OPTIMIZER_FILE);
-    const state = files.has(STATE_FILE) ? PpoState.parse(JSON.parse(files.get(STATE_FILE)!.toString())) : undefined;
+    const state = stateFile ? PpoState.parse(JSON.parse(stateFile.toString())) : undefined;
     if (saved) trainer.load(decodeSafetensors(saved, OPTIMIZER_FILE).tensors, PpoState.parse(state ?? null).step);
+    saved = undefined;
     // A forward or backward pass blocks the event loop for up to a minute: heartbeat before and after each one.
     let step = 0;
     const alive = async (phase: string) => {
@@ -141,7 +146,7 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
         if (n === 1) await pauseIfRequested(`ppo-update-${call}`, { step: n });
       },
     });
-    const out = checkpointFiles(model, tokenizer, files);
+    const out = checkpointFiles(model, tokenizer, base);
     out.set(OPTIMIZER_FILE, encodeSafetensors(trainer.state()));
     const iteration = state?.iterations ?? 0;
     out.set(STATE_FILE, Buffer.from(JSON.stringify({ step: trainer.actor.step, iterations: iteration + 1 } satisfies z.infer<typeof PpoState>)));
