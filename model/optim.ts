@@ -9,6 +9,15 @@ export function cosineLr(params: { step: number; totalSteps: number; warmupSteps
   return peak * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
+/** Adds one pass's gradients (by parameter name) into the running sums, disposing what it replaces (gradient accumulation). */
+export function accumulateGrads(sums: Map<string, tf.Tensor>, grads: Map<string, tf.Tensor>): void {
+  for (const [name, g] of grads) {
+    const prev = sums.get(name);
+    sums.set(name, prev ? tf.tidy(() => prev.add(g)) : g);
+    if (prev) tf.dispose([prev, g]);
+  }
+}
+
 /** Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
   const norm = Math.sqrt(tf.tidy(() => tf.addN([...grads.values()].map((g) => g.square().sum())).dataSync()[0]));

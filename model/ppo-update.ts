@@ -5,7 +5,7 @@ import { rng } from './random';
 import type { Generation, TokenPair } from './generate';
 import type { DecodingMasks } from './decoding-masks';
 import { oneHotFloat } from './layers';
-import { AdamW, clipByGlobalNorm } from './optim';
+import { accumulateGrads, AdamW, clipByGlobalNorm } from './optim';
 import type { Qwen2Model } from './qwen2';
 import type { NamedTensor } from './safetensors';
 import { shuffled } from '../core/rng';
@@ -150,11 +150,7 @@ export class PpoTrainer {
     for (const group of samePromptGroups(rows.map((r) => r.sample))) {
       const pass = this.pass(group.map((i) => rows[i]), tokens);
       for (const k of Object.keys(out) as (keyof typeof out)[]) out[k] += pass.terms[k];
-      for (const [name, g] of pass.grads) {
-        const prev = grads.get(name);
-        grads.set(name, prev ? tf.tidy(() => prev.add(g)) : g);
-        if (prev) tf.dispose([prev, g]);
-      }
+      accumulateGrads(grads, pass.grads);
       await afterPass?.();
     }
     const h = this.hyper;

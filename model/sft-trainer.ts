@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { lmLoss, TokenBatch } from './lm-loss';
-import { AdamW, clipByGlobalNorm, cosineLr } from './optim';
+import { accumulateGrads, AdamW, clipByGlobalNorm, cosineLr } from './optim';
 import { Qwen2Model } from './qwen2';
 import { PackedRow, epochOrder, toBatch } from './sft-data';
 import { SftInput, StepRecord } from './sft-params';
@@ -65,12 +65,7 @@ export async function trainStep(p: {
     loss += value.dataSync()[0];
     value.dispose();
     // tf names variables itself; map gradients back to the parameter names
-    for (const [name, v] of params) {
-      const g = grads[v.name], prev = named.get(name);
-      if (!g) continue;
-      named.set(name, prev ? tf.tidy(() => prev.add(g)) : g);
-      if (prev) tf.dispose([prev, g]);
-    }
+    accumulateGrads(named, new Map([...params].flatMap(([name, v]) => (grads[v.name] ? [[name, grads[v.name]] as const] : []))));
     await p.afterMicroBatch?.();
   }
   const gradNorm = clipByGlobalNorm(named, p.clipNorm);
