@@ -12,12 +12,13 @@ import { Tokenizer } from '../model/tokenizer';
 import { trainStep } from '../model/sft-trainer';
 import { ArtifactStore } from '../activities/artifact-store';
 import { ChatTemplate } from '../model/chat-template';
-import { getCheckpoint, modelFromFiles } from '../model/checkpoint';
+import { getCheckpoint, modelFromFiles, type CheckpointFiles } from '../model/checkpoint';
+import { PromptRenderer } from '../model/chat-prompt';
 import { loadModelRecord } from '../model/model-registry';
 import { LoraAdapters } from '../model/lora';
 import { LoraOptions } from '../model/lora-config';
 import { evalLoss } from '../model/sft-trainer';
-import type { PackedRow } from '../model/sft-data';
+import { packExamples, parseSftJsonl, tokenizeExample, type PackedRow } from '../model/sft-data';
 import { GenerationComparison, compareWithLlamaCpp, describeComparison } from './support/llamacpp-comparison';
 
 /**
@@ -98,15 +99,18 @@ async function benchImported(name: string, text: string) {
   return result;
 }
 
-/** Training workload on an imported model: flags `--train-batch --seq --micro --lora R --lr --train-seconds --steps`. */
-export interface TrainWork { batch: number; seq: number; micro: number; loraRank?: number; lr: number; seconds?: number; steps: number }
+/** Training workload on an imported model: flags `--train-batch --seq --micro --lora R --lr --train-seconds --steps --dataset SHA256`. */
+export interface TrainWork { batch: number; seq: number; micro: number; loraRank?: number; lr: number; seconds?: number; steps: number; dataset?: string }
 
 function trainWork(argv: string[]): TrainWork | undefined {
   const flag = (name: string) => { const i = argv.indexOf(name); return i < 0 ? undefined : Number(argv[i + 1]); };
   const batch = flag('--train-batch');
   if (batch === undefined) return undefined;
   const loraRank = flag('--lora');
-  return { batch, seq: flag('--seq') ?? 1024, micro: flag('--micro') ?? 1, loraRank, lr: flag('--lr') ?? (loraRank ? 1e-3 : 1e-4), seconds: flag('--train-seconds'), steps: flag('--steps') ?? 3 };
+  const d = argv.indexOf('--dataset');
+  const dataset = d < 0 ? undefined : argv[d + 1];
+  if (dataset !== undefined && !/^[0-9a-f]{64}$/.test(dataset)) throw new Error(`bench model: --dataset takes the sha256 of an SFT dataset in the artifact store (a collection's \`sft\` ref), not '${dataset}'`);
+  return { batch, seq: flag('--seq') ?? 1024, micro: flag('--micro') ?? 1, loraRank, lr: flag('--lr') ?? (loraRank ? 1e-3 : 1e-4), seconds: flag('--train-seconds'), steps: flag('--steps') ?? 3, dataset };
 }
 
 /** Consecutive windows of seq+1 tokens of `text`, every token trained (next-token loss on real repository text). */
@@ -119,20 +123,35 @@ function textRows(tokenizer: Tokenizer, text: string, seq: number): PackedRow[] 
 }
 
 /**
+ * An SFT dataset's examples rendered and packed as the SFT stage does (the model's chat template, the history fitted
+ * to `seq`, response tokens weighted): the demo's real batches, where most positions are prompt.
+ */
+async function datasetRows(p: { sha256: string; files: CheckpointFiles; tokenizer: Tokenizer; seq: number }): Promise<PackedRow[]> {
+  const store = new ArtifactStore();
+  const ref = { sha256: p.sha256, size: (await fs.promises.stat(store.pathOf(p)).catch(() => { throw new Error(`bench model: no artifact ${p.sha256} in ${store.root}`); })).size, kind: 'sft-dataset' };
+  const examples = parseSftJsonl((await store.get(ref)).toString('utf8'), `dataset ${p.sha256.slice(0, 12)}`);
+  const renderer = PromptRenderer.forCheckpoint(p.files, p.tokenizer, 'bench');
+  return packExamples(examples.map((example, i) => tokenizeExample({ renderer, tokenizer: p.tokenizer, example, seqLen: p.seq, source: `example ${i + 1}` })), p.seq);
+}
+
+/**
  * SFT steps (checkpointed layers, micro-batches, clipping, AdamW; LoRA on all seven projections with `--lora R`,
- * alpha 2R) on windows of repository text: tokens/s after the first (warm-up) step, peak RSS, the loss curve and
- * the loss on two held-out windows before and after. With `--train-seconds` it trains until that budget is spent.
+ * alpha 2R) on windows of repository text, every token trained, or with `--dataset SHA256` on an SFT dataset's
+ * packed rows (response tokens trained): tokens/s (every position of the rows) after the first (warm-up) step,
+ * peak RSS, the loss curve and the loss on two held-out rows before and after. With `--train-seconds` it trains
+ * until that budget is spent.
  */
 async function benchTrainImported(name: string, text: string, w: TrainWork) {
   const record = await loadModelRecord(name);
   if (!record) throw new Error(`no model named ${name} (mlagent model list; mlagent model import …)`);
-  const { model, tokenizer } = modelFromFiles(await getCheckpoint(new ArtifactStore(), record.checkpoint), name);
+  const files = await getCheckpoint(new ArtifactStore(), record.checkpoint);
+  const { model, tokenizer } = modelFromFiles(files, name);
   const adapters = w.loraRank ? LoraAdapters.init(model, LoraOptions.parse({ r: w.loraRank, alpha: 2 * w.loraRank }), 0) : undefined;
   model.adapters = adapters;
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
-  const rows = textRows(tokenizer, text, w.seq);
+  const rows = w.dataset ? await datasetRows({ sha256: w.dataset, files, tokenizer, seq: w.seq }) : textRows(tokenizer, text, w.seq);
   const held = rows.slice(-2), train = rows.slice(0, -2);
-  if (train.length < w.batch) throw new Error(`the bench text has ${train.length} windows of ${w.seq} tokens, fewer than a batch of ${w.batch}`);
+  if (train.length < w.batch) throw new Error(`the bench ${w.dataset ? 'dataset' : 'text'} has ${train.length} rows of ${w.seq} tokens (after 2 held out), fewer than a batch of ${w.batch}`);
   const heldOutBefore = await evalLoss({ model, rows: held, batchSize: 1 });
   const steps: { loss: number; s: number; rssMiB: number }[] = [];
   const t0 = Date.now();
@@ -183,7 +202,7 @@ function benchPytorchImported(p: { source: Record<string, unknown>; rows: Packed
   if (p.source.kind !== 'gguf' || typeof p.source.file !== 'string' || !fs.existsSync(p.source.file)) return { error: 'the PyTorch comparison needs the model\'s source GGUF file (mlagent model import FILE.gguf)' };
   if (!fs.existsSync(python)) return { error: 'the PyTorch reference venv is missing: bash model/reference/record-golden.sh creates .mlagent/ref-venv' };
   const rowsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-bench-')), 'rows.json');
-  fs.writeFileSync(rowsFile, JSON.stringify(p.rows.slice(0, p.w.batch).map((r) => ({ ids: r.ids, targets: r.targets }))));
+  fs.writeFileSync(rowsFile, JSON.stringify(p.rows.slice(0, p.w.batch).map((r) => ({ ids: r.ids, targets: r.targets, weights: r.weights }))));
   try {
     const out = execFileSync(python, [path.join(__dirname, '../model/reference/sft_bench.py'), p.source.file, rowsFile, ...[p.w.micro, p.w.steps, os.cpus().length].map(String)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out.trim().split('\n').pop()!);

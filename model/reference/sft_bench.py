@@ -28,6 +28,9 @@ def main() -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.01)
     ids = torch.tensor([r["ids"] for r in rows])
     targets = torch.tensor([r["targets"] for r in rows])
+    # SFT rows weight only response tokens; the loss is their mean, as in model/lm-loss.ts (packed examples are
+    # not masked from each other here: the same work, a slightly different loss)
+    weights = torch.tensor([r.get("weights", [1.0] * len(r["ids"])) for r in rows], dtype=torch.float32)
     tokens = ids.numel()
     times, losses = [], []
     for _ in range(steps + 1):
@@ -36,7 +39,8 @@ def main() -> None:
         total = 0.0
         for s in range(0, len(rows), micro):
             logits = model(input_ids=ids[s:s + micro]).logits
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets[s:s + micro].reshape(-1)) * (ids[s:s + micro].numel() / tokens)
+            per_token = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets[s:s + micro].reshape(-1), reduction="none")
+            loss = (per_token * weights[s:s + micro].reshape(-1)).sum() / weights.sum()
             loss.backward()
             total += loss.item()
             del logits, loss
