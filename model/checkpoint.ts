@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { ownedVariable } from './variables';
 import { pack, extract } from 'tar-stream';
 import { ArtifactRef } from '../core/artifact-ref';
 import { ArtifactStore } from '../activities/artifact-store';
@@ -82,7 +83,7 @@ export function modelFromFiles(files: CheckpointFiles, source = 'checkpoint'): {
     if (!t) { missing.push(name); continue; }
     const mem = isTransposedInFile(name) ? transpose2d(t) : t;
     if (mem.shape.join() !== shape.join()) throw new Error(`${source}: tensor ${name} has shape [${t.shape}] in the file, config needs [${isTransposedInFile(name) ? [...shape].reverse() : shape}]`);
-    params.set(name, tf.variable(tf.tensor(mem.data, shape), true));
+    params.set(name, ownedVariable(tf.tensor(mem.data, shape), true));
   }
   if (missing.length) {
     for (const v of params.values()) v.dispose();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ownedVariable } from './variables';
 import type { LowRank } from './layers';
 import { LoraModule, LoraOptions, PeftLoraConfig, peftConfigJson } from './lora-config';
 import type { CheckpointFiles } from './checkpoint';
@@ -45,8 +46,8 @@ export class LoraAdapters implements LayerAdapters {
         const [inF, outF] = baseWeight(model, l, m).shape as [number, number];
         const bound = 1 / Math.sqrt(inF);
         const a = Float32Array.from({ length: inF * options.r }, () => (2 * next() - 1) * bound);
-        vars.set(peftName(l, m, 'A'), tf.variable(tf.tensor(a, [inF, options.r]), true));
-        vars.set(peftName(l, m, 'B'), tf.variable(tf.zeros([options.r, outF]), true));
+        vars.set(peftName(l, m, 'A'), ownedVariable(tf.tensor(a, [inF, options.r]), true));
+        vars.set(peftName(l, m, 'B'), ownedVariable(tf.zeros([options.r, outF]), true));
       }
     return new LoraAdapters(options, model.config.num_hidden_layers, vars);
   }
@@ -70,7 +71,7 @@ export class LoraAdapters implements LayerAdapters {
             const name = peftName(l, m, f), t = tensors.get(name);
             if (!t) throw new Error(`${source}: tensor ${name} missing`);
             if (t.shape.join() !== fileShape.join()) throw new Error(`${source}: tensor ${name} has shape [${t.shape}], the model needs [${fileShape}]`);
-            vars.set(name, tf.variable(tf.tensor(transposed(t).data, [fileShape[1], fileShape[0]]), true));
+            vars.set(name, ownedVariable(tf.tensor(transposed(t).data, [fileShape[1], fileShape[0]]), true));
           }
         }
     } catch (err) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ownedVariable } from './variables';
 import { NamedTensor } from './safetensors';
 
 /** Linear warm-up to the peak, then cosine decay to `minRatio`·peak at the last step. */
@@ -45,7 +46,7 @@ export class AdamW {
     const bc1 = 1 - Math.pow(beta1, this.step), bc2 = 1 - Math.pow(beta2, this.step);
     for (const [name, g] of grads) {
       const p = params.get(name)!;
-      if (!this.m.has(name)) { this.m.set(name, tf.variable(tf.zerosLike(p), false)); this.v.set(name, tf.variable(tf.zerosLike(p), false)); }
+      if (!this.m.has(name)) { this.m.set(name, ownedVariable(tf.zerosLike(p), false)); this.v.set(name, ownedVariable(tf.zerosLike(p), false)); }
       const m = this.m.get(name)!, v = this.v.get(name)!;
       const decay = name.endsWith('.bias') || name.endsWith('norm.weight') ? 0 : weightDecay;
       tf.tidy(() => {
@@ -72,7 +73,7 @@ export class AdamW {
       const [kind, ...rest] = key.split('.');
       const map = kind === 'm' ? this.m : kind === 'v' ? this.v : undefined;
       if (!map) throw new Error(`optimizer state: unexpected tensor ${key}`);
-      map.set(rest.join('.'), tf.variable(tf.tensor(t.data, t.shape), false));
+      map.set(rest.join('.'), ownedVariable(tf.tensor(t.data, t.shape), false));
     }
   }
 

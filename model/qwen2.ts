@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ownedVariable } from './variables';
 import { ModelConfig, headDim, usesAttentionBias } from './config';
 import { LowRank, attention, embed, linear, linearTransposed, rmsNorm, ropeTables, swiglu } from './layers';
 import type { LoraModule } from './lora-config';
@@ -96,7 +97,7 @@ export class Qwen2Model {
     for (const [name, shape] of parameterShapes(config)) {
       const size = shape.reduce((a, b) => a * b, 1);
       const data = name.endsWith('norm.weight') ? new Float32Array(size).fill(1) : name.endsWith('.bias') ? new Float32Array(size) : normalArray(size, 0.02, next);
-      params.set(name, tf.variable(tf.tensor(data, shape), true));
+      params.set(name, ownedVariable(tf.tensor(data, shape), true));
     }
     return new Qwen2Model(config, params);
   }
