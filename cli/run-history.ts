@@ -49,6 +49,24 @@ const CLOSED: [keyof HistoryEvent, string][] = [
   ['workflowExecutionTerminatedEventAttributes', 'TERMINATED'],
 ];
 
+/** The activity calls (in schedule order, with results) and child workflow ids of a chain's events, every run's in turn. */
+export function chainCalls(events: HistoryEvent[]): { calls: ActivityCall[]; childIds: string[] } {
+  // event ids restart in every run of a continue-as-new chain: key activities by run and event id
+  const calls = new Map<string, ActivityCall>();
+  const childIds: string[] = [];
+  let run = -1;
+  for (const e of events) {
+    if (e.workflowExecutionStartedEventAttributes) run++;
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) calls.set(`${run}:${e.eventId}`, { name: scheduled.activityType?.name ?? '?', input: decode(scheduled.input) });
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) calls.get(`${run}:${completed.scheduledEventId}`)!.result = decode(completed.result);
+    const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    if (child) childIds.push(child);
+  }
+  return { calls: [...calls.values()], childIds };
+}
+
 /** The run tree of `workflowId`: each workflow's activities and child workflows, recursively. */
 export async function runTree(client: Client, workflowId: string): Promise<RunNode> {
   const events = await chainEvents(client, workflowId);
@@ -56,23 +74,14 @@ export async function runTree(client: Client, workflowId: string): Promise<RunNo
   if (!started) throw new Error(`${workflowId}: no history`);
   const last = events.at(-1)!;
   const status = CLOSED.find(([key]) => last[key])?.[1] ?? 'RUNNING';
-  const calls = new Map<string, ActivityCall>();
-  const childIds: string[] = [];
-  for (const e of events) {
-    const scheduled = e.activityTaskScheduledEventAttributes;
-    if (scheduled) calls.set(String(e.eventId), { name: scheduled.activityType?.name ?? '?', input: decode(scheduled.input) });
-    const completed = e.activityTaskCompletedEventAttributes;
-    if (completed) calls.get(String(completed.scheduledEventId))!.result = decode(completed.result);
-    const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-    if (child) childIds.push(child);
-  }
+  const { calls, childIds } = chainCalls(events);
   return {
     workflowId,
     type: started.workflowType?.name ?? '?',
     input: decode(started.input),
     status,
     result: status === 'COMPLETED' ? decode(last.workflowExecutionCompletedEventAttributes!.result) : undefined,
-    activities: [...calls.values()],
+    activities: calls,
     children: await Promise.all(childIds.map((id) => runTree(client, id))),
   };
 }
