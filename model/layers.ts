@@ -55,6 +55,12 @@ export function embed(ids: tf.Tensor1D, table: tf.Tensor): tf.Tensor {
   return onWasm() ? mm(oneHotFloat(ids, table.shape[0]!), table) : tf.gather(table, ids);
 }
 
+/** Rows `at` of x [N, H], differentiable on every backend (wasm has no gradient for gather: a one-hot matmul there). */
+export function pickRows(x: tf.Tensor, at: number[]): tf.Tensor {
+  const idx = tf.tensor1d(at, 'int32');
+  return onWasm() ? mm(oneHotFloat(idx, x.shape[0]!), x) : tf.gather(x, idx);
+}
+
 /** RMSNorm over the last axis; without `w` the weight is left to the caller (decoding folds it into the next projection). */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor | undefined, eps: number): tf.Tensor {
   const ms = x.square().mean(-1, true);

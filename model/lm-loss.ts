@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { linear, linearTransposed, oneHotFloat } from './layers';
+import { linear, linearTransposed, oneHotFloat, pickRows } from './layers';
 import { ForwardInput, Qwen2Model } from './qwen2';
 import { recompute } from './recompute';
 
@@ -55,7 +55,7 @@ export function lmLoss(model: Qwen2Model, batch: TokenBatch): tf.Scalar {
   const total = batch.weights.flat().reduce((a, b) => a + b, 0);
   if (at.length === 0 || total === 0) throw new Error('batch has no response tokens to train on');
   const { hidden } = model.forward(batch);
-  const h = tf.gather(hidden.reshape([batch.ids.length * T, model.config.hidden_size]), tf.tensor1d(at, 'int32'));
+  const h = pickRows(hidden.reshape([batch.ids.length * T, model.config.hidden_size]), at);
   const w = tf.tensor1d(at.map((i) => batch.weights[Math.floor(i / T)][i % T]));
   return targetLogProbs(model, h, at.map((i) => batch.targets[Math.floor(i / T)][i % T])).mul(w).sum().neg().div(total) as tf.Scalar;
 }

@@ -4,7 +4,7 @@ import type { PpoUpdateHyper, PpoUpdateMetrics } from '../core/ppo-schema';
 import { rng } from './random';
 import type { Generation, TokenPair } from './generate';
 import type { DecodingMasks } from './decoding-masks';
-import { oneHotFloat } from './layers';
+import { oneHotFloat, pickRows } from './layers';
 import { accumulateGrads, AdamW, clipByGlobalNorm } from './optim';
 import type { Qwen2Model } from './qwen2';
 import type { NamedTensor } from './safetensors';
@@ -39,7 +39,7 @@ function responseTerms(model: Qwen2Model, pairs: TokenPair[], masks?: DecodingMa
   const batch = sharedPromptBatch(pairs);
   const { hidden } = model.forward(batch.input);
   const [B, T, H] = hidden.shape as [number, number, number];
-  const h = tf.gather(hidden.reshape([B * T, H]), tf.tensor1d(batch.at, 'int32')).reshape([1, batch.at.length, H]);
+  const h = pickRows(hidden.reshape([B * T, H]), batch.at).reshape([1, batch.at.length, H]);
   const V = model.config.vocab_size;
   let logits = model.logits(h).reshape([batch.at.length, V]);
   if (masks) logits = logits.add(masks.bias(pairs, V));
