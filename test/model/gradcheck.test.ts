@@ -52,15 +52,20 @@ test('grouped-query attention gradient (causal mask, 4 query heads on 2 kv heads
 
 test('SwiGLU MLP gradient', () => gradCheck('swiglu', (x, g, u, d) => swiglu(x, g, u, d), [randn([6, 8]), randn([8, 12], 0.5), randn([8, 12], 0.5), randn([12, 8], 0.5)]));
 
-test('whole-model loss gradient (packed segments, response-only weights)', () => {
-  const model = Qwen2Model.init(tinyConfig({ num_hidden_layers: 1, tie_word_embeddings: true }), 5);
-  const batch = {
+/** Two packed rows (two segments, then one with padding) with the given loss weights. */
+function packedBatch(weights: number[][]) {
+  return {
     ids: [[5, 9, 12, 40, 7, 3], [8, 8, 100, 2, 0, 0]],
     targets: [[9, 12, 40, 7, 3, 11], [8, 100, 2, 6, 0, 0]],
-    weights: [[0, 1, 1, 0, 1, 1], [0, 1, 1, 1, 0, 0]],
+    weights,
     segments: [[1, 1, 1, 2, 2, 2], [1, 1, 1, 1, 0, 0]],
     positions: [[0, 1, 2, 0, 1, 2], [0, 1, 2, 3, 0, 0]],
   };
+}
+
+test('whole-model loss gradient (packed segments, response-only weights)', () => {
+  const model = Qwen2Model.init(tinyConfig({ num_hidden_layers: 1, tie_word_embeddings: true }), 5);
+  const batch = packedBatch([[0, 1, 1, 0, 1, 1], [0, 1, 1, 1, 0, 0]]);
   const names = ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.bias', 'model.layers.0.mlp.down_proj.weight', 'model.embed_tokens.weight', 'model.norm.weight'];
   const { grads } = tf.variableGrads(() => lmLoss(model, batch), model.lmVariables());
   for (const n of names) {
@@ -79,13 +84,7 @@ test('whole-model loss gradient (packed segments, response-only weights)', () =>
 
 test('the loss over response positions only equals the weighted mean of every position’s log-prob', () => {
   const model = Qwen2Model.init(tinyConfig({ num_hidden_layers: 1 }), 6);
-  const batch = {
-    ids: [[5, 9, 12, 40, 7, 3], [8, 8, 100, 2, 0, 0]],
-    targets: [[9, 12, 40, 7, 3, 11], [8, 100, 2, 6, 0, 0]],
-    weights: [[0, 0.5, 1, 0, 1, 1], [0, 1, 1, 1, 0, 0]],
-    segments: [[1, 1, 1, 2, 2, 2], [1, 1, 1, 1, 0, 0]],
-    positions: [[0, 1, 2, 0, 1, 2], [0, 1, 2, 3, 0, 0]],
-  };
+  const batch = packedBatch([[0, 0.5, 1, 0, 1, 1], [0, 1, 1, 1, 0, 0]]);
   for (const checkpointing of [false, true]) {
     model.gradientCheckpointing = checkpointing;
     const loss = tf.tidy(() => lmLoss(model, batch).dataSync()[0]);
