@@ -139,7 +139,15 @@ export interface AttentionInput {
   sin: tf.Tensor;
   mask?: tf.Tensor; // additive [B, 1, 1, T, S]; omitted when every query may see every cached key
   past?: { k: tf.Tensor; v: tf.Tensor }; // [B, kvHeads, S - T, D]
+  /** uncached passes: causal blocks of the queries, each over the keys it may see; `mask` is then unused */
+  blocks?: AttentionBlock[];
 }
+
+/**
+ * Queries [q0, q1), a block of equal-size blocks partitioning the positions, attend over the keys of blocks
+ * `first` … their own: every key they may see lies there (causal), the rest is not computed.
+ */
+export interface AttentionBlock { q0: number; q1: number; first: number; mask: tf.Tensor /* additive [B, 1, 1, q1 - q0, q1 - blocks[first].q0] */ }
 
 /**
  * Grouped-query attention. Query heads sharing a key/value head are adjacent (HF's repeat_kv order), so the
@@ -161,11 +169,27 @@ export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; 
   const [q, kNew] = tf.split(applyRope(qk, cos, sin), [heads, kvHeads], 1);
   const k = past ? tf.concat([past.k, kNew], 2) : kNew;
   const v = past ? tf.concat([past.v, vNew], 2) : vNew;
-  const S = k.shape[2]!;
-  const kT = k.transpose([0, 1, 3, 2]);
-  const scores = mm(q.reshape([B, kvHeads, rep * T, D]), kT).mul(1 / Math.sqrt(D));
-  const probs = mask ? tf.softmax(scores.reshape([B, kvHeads, rep, T, S]).add(mask), -1).reshape([B, kvHeads, rep * T, S]) : tf.softmax(scores, -1);
-  const ctx = mm(probs, v).reshape([B, heads, T, D]).transpose([0, 2, 1, 3]).reshape([N, H]);
+  // scaling the queries, not the scores: T·D multiplies instead of T·S
+  const q5 = q.mul(1 / Math.sqrt(D)).reshape([B, kvHeads, rep, T, D]);
+  const attend = (qb: tf.Tensor, kb: tf.Tensor, vb: tf.Tensor, mb?: tf.Tensor) => {
+    const t = qb.shape[3]!, s = kb.shape[2]!;
+    const scores = linearTransposed(qb.reshape([B, kvHeads, rep * t, D]), kb);
+    const probs = mb ? tf.softmax(scores.reshape([B, kvHeads, rep, t, s]).add(mb), -1).reshape([B, kvHeads, rep * t, s]) : tf.softmax(scores, -1);
+    return mm(probs, vb).reshape([B, kvHeads, rep, t, D]);
+  };
+  let ctx5: tf.Tensor;
+  if (!inp.blocks) ctx5 = attend(q5, k, v, mask);
+  else if (inp.blocks.length === 1) ctx5 = attend(q5, k, v, inp.blocks[0].mask); // tfjs' split gradient fails on one part
+  else {
+    // causal attention block by block skips the keys no query of a block can see (about half of them, more with
+    // packed segments) in the scores, the softmax and their gradients; split and concat, not slices, so the
+    // gradients are concats and splits, not zero-padded copies
+    const sizes = inp.blocks.map((b) => b.q1 - b.q0);
+    const [qs, ks, vs] = [tf.split(q5, sizes, 3), tf.split(k, sizes, 2), tf.split(v, sizes, 2)];
+    const upTo = (xs: tf.Tensor[], first: number, i: number) => (first === i ? xs[i] : tf.concat(xs.slice(first, i + 1), 2));
+    ctx5 = tf.concat(inp.blocks.map((b, i) => attend(qs[i], upTo(ks, b.first, i), upTo(vs, b.first, i), b.mask)), 3);
+  }
+  const ctx = ctx5.reshape([B, heads, T, D]).transpose([0, 2, 1, 3]).reshape([N, H]);
   return { out: linearLowRank(ctx, w.wo, w.lora?.o_proj), k, v };
 }
 

@@ -84,7 +84,9 @@ test('micro-batches with gradient accumulation take the same step as the whole b
   const whole = await run(), micro = await run(1);
   assert.ok(Math.abs(whole.loss - micro.loss) < 1e-5, `loss ${whole.loss} vs ${micro.loss}`);
   assert.ok(Math.abs(whole.gradNorm - micro.gradNorm) < 1e-5 * whole.gradNorm, `grad norm ${whole.gradNorm} vs ${micro.gradNorm}`);
-  assertClose(whole.after, micro.after, 1e-6, 'weights after one step');
+  // a micro-batch of the padded row is cut to its own length, so its sums round differently; Adam's first step
+  // (about lr·g/|g|) magnifies that where |g| is near eps: 1% of the step (lr 1e-3)
+  assertClose(whole.after, micro.after, 1e-5, 'weights after one step');
 });
 
 test('no tensors leak across checkpointed training steps', { timeout: 60_000 }, async () => {
