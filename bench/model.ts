@@ -26,7 +26,8 @@ import { GenerationComparison, compareWithLlamaCpp, describeComparison } from '.
  * AdamW) and generation tokens/s with and without the KV cache on every available backend, against the same
  * architecture in PyTorch on CPU (Debian's python3-torch) measured in the same run. With `--model`, an imported
  * model (`mlagent model import`) instead: checkpoint load time and batch-1 greedy generation on a chat prompt;
- * with `--train-batch B --seq T` also SFT training on it (see `benchTrainImported`; `--no-generate` skips generation).
+ * with `--train-batch B --seq T` also SFT training on it (see `benchTrainImported`; `--no-generate` skips generation),
+ * against PyTorch from PyPI (newest; model/reference/torch-venv.sh) and Debian's, on the same batches.
  * Its generation is also compared with llama.cpp on the GGUF file it was imported from (batch 1 and 8, same prompt
  * ids; `support/llamacpp-comparison.ts`), each side in its own process for its own peak RSS.
  */
@@ -144,24 +145,27 @@ async function datasetRows(p: { sha256: string; files: CheckpointFiles; tokenize
 async function benchTrainImported(name: string, text: string, w: TrainWork) {
   const record = await loadModelRecord(name);
   if (!record) throw new Error(`no model named ${name} (mlagent model list; mlagent model import …)`);
-  const files = await getCheckpoint(new ArtifactStore(), record.checkpoint);
+  let files: CheckpointFiles | undefined = await getCheckpoint(new ArtifactStore(), record.checkpoint);
   const { model, tokenizer } = modelFromFiles(files, name);
   const adapters = w.loraRank ? LoraAdapters.init(model, LoraOptions.parse({ r: w.loraRank, alpha: 2 * w.loraRank }), 0) : undefined;
   model.adapters = adapters;
   const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
   const rows = w.dataset ? await datasetRows({ sha256: w.dataset, files, tokenizer, seq: w.seq }) : textRows(tokenizer, text, w.seq);
+  files = undefined; // its weights are tensors now; the SFT activity does not keep the file either
   const held = rows.slice(-2), train = rows.slice(0, -2);
   if (train.length < w.batch) throw new Error(`the bench ${w.dataset ? 'dataset' : 'text'} has ${train.length} rows of ${w.seq} tokens (after 2 held out), fewer than a batch of ${w.batch}`);
+  const batchAt = (step: number) => Array.from({ length: w.batch }, (_, i) => train[(step * w.batch + i) % train.length]);
   const heldOutBefore = await evalLoss({ model, rows: held, batchSize: 1 });
   const steps: { loss: number; s: number; rssMiB: number }[] = [];
   const t0 = Date.now();
   for (let step = 0; w.seconds ? (Date.now() - t0) / 1000 < w.seconds : step < w.steps + 1; step++) {
-    const batch = toBatchRows(Array.from({ length: w.batch }, (_, i) => train[(step * w.batch + i) % train.length]));
+    const batch = toBatchRows(batchAt(step));
     const [r, s] = await secondsAsync(() => trainStep({ model, optimizer, batch, lr: w.lr, clipNorm: 1, microBatchSize: w.micro }));
     steps.push({ loss: r.loss, s, rssMiB: process.memoryUsage().rss / 2 ** 20 });
   }
   const timed = steps.slice(1);
-  const pytorch = benchPytorchImported({ source: record.source, rows: train, w });
+  const batches = steps.map((_, step) => batchAt(step));
+  const pytorch = Object.fromEntries(PYTORCH_REFERENCES.map((ref) => [ref.name, benchPytorchImported({ source: record.source, batches, w, ref })]));
   const result = {
     workload: w,
     pytorch,
@@ -193,18 +197,25 @@ async function secondsAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [r, Number(process.hrtime.bigint() - t0) / 1e9];
 }
 
+/** PyTorch training references, the headline first: PyPI's newest torch, then Debian's python3-torch (1.13). */
+const PYTORCH_REFERENCES = [
+  { name: 'pypi', venv: '.mlagent/torch-venv', makeWith: 'bash model/reference/torch-venv.sh' },
+  { name: 'debian', venv: '.mlagent/ref-venv', makeWith: 'bash model/reference/record-golden.sh' },
+] as const;
+type PytorchResult = { tokens_per_s: number; peak_rss_mib: number; torch: string } | { error: string };
+
 /**
- * PyTorch (reference venv: transformers + Debian's torch) training the same model from its GGUF file on the same
- * rows, batch, micro-batch and step count as `benchTrainImported`, in its own process (its peak RSS is its own).
+ * PyTorch (transformers in the reference's venv) training the same model from its GGUF file on the same
+ * batches (one per step) and micro-batch as `benchTrainImported`, in its own process (its peak RSS is its own).
  */
-function benchPytorchImported(p: { source: Record<string, unknown>; rows: PackedRow[]; w: TrainWork }): { tokens_per_s: number; peak_rss_mib: number; torch: string } | { error: string } {
-  const python = path.join(__dirname, '../.mlagent/ref-venv/bin/python');
+function benchPytorchImported(p: { source: Record<string, unknown>; batches: PackedRow[][]; w: TrainWork; ref: (typeof PYTORCH_REFERENCES)[number] }): PytorchResult {
+  const python = path.join(__dirname, '..', p.ref.venv, 'bin/python');
   if (p.source.kind !== 'gguf' || typeof p.source.file !== 'string' || !fs.existsSync(p.source.file)) return { error: 'the PyTorch comparison needs the model\'s source GGUF file (mlagent model import FILE.gguf)' };
-  if (!fs.existsSync(python)) return { error: 'the PyTorch reference venv is missing: bash model/reference/record-golden.sh creates .mlagent/ref-venv' };
-  const rowsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-bench-')), 'rows.json');
-  fs.writeFileSync(rowsFile, JSON.stringify(p.rows.slice(0, p.w.batch).map((r) => ({ ids: r.ids, targets: r.targets, weights: r.weights }))));
+  if (!fs.existsSync(python)) return { error: `the PyTorch reference venv ${p.ref.venv} is missing: ${p.ref.makeWith} creates it` };
+  const rowsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-bench-')), 'batches.json');
+  fs.writeFileSync(rowsFile, JSON.stringify(p.batches.map((rows) => rows.map((r) => ({ ids: r.ids, targets: r.targets, weights: r.weights, segments: r.segments })))));
   try {
-    const out = execFileSync(python, [path.join(__dirname, '../model/reference/sft_bench.py'), p.source.file, rowsFile, ...[p.w.micro, p.w.steps, os.cpus().length].map(String)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(python, [path.join(__dirname, '../model/reference/sft_bench.py'), p.source.file, rowsFile, ...[p.w.micro, os.cpus().length].map(String)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out.trim().split('\n').pop()!);
   } catch (err) {
     return { error: `PyTorch reference failed: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` };
@@ -262,11 +273,16 @@ export async function run(argv: string[]): Promise<number> {
     say(`  peak RSS: ${peakRssMiB.toFixed(0)} MiB`);
     const ratios: Record<string, number> = {};
     const t = train[backends[0]];
-    if (t && 'tokens_per_s' in t.pytorch) {
-      ratios.train_vs_pytorch = t.trainTokensPerS / t.pytorch.tokens_per_s;
-      ratios.train_rss_vs_pytorch = t.peakRssMiB / t.pytorch.peak_rss_mib;
-      say(`  pytorch ${t.pytorch.torch}: ${t.pytorch.tokens_per_s.toFixed(1)} tok/s, peak RSS ${t.pytorch.peak_rss_mib.toFixed(0)} MiB → train ×${ratios.train_vs_pytorch.toFixed(2)}, RSS ×${ratios.train_rss_vs_pytorch.toFixed(2)} (targets ≥ 1.0, ≤ 1.0)`);
-    } else if (t) say(`  pytorch: ${(t.pytorch as { error: string }).error}`);
+    // the headline ratios are against the first reference that ran (PyPI's newest torch where installed)
+    for (const ref of t ? PYTORCH_REFERENCES : []) {
+      const r = t.pytorch[ref.name];
+      if (!('tokens_per_s' in r)) { say(`  pytorch (${ref.name}): ${r.error}`); continue; }
+      ratios[`train_vs_pytorch_${ref.name}`] = t.trainTokensPerS / r.tokens_per_s;
+      ratios[`train_rss_vs_pytorch_${ref.name}`] = t.peakRssMiB / r.peak_rss_mib;
+      ratios.train_vs_pytorch ??= ratios[`train_vs_pytorch_${ref.name}`];
+      ratios.train_rss_vs_pytorch ??= ratios[`train_rss_vs_pytorch_${ref.name}`];
+      say(`  pytorch ${r.torch} (${ref.name}): ${r.tokens_per_s.toFixed(1)} tok/s, peak RSS ${r.peak_rss_mib.toFixed(0)} MiB → train ×${ratios[`train_vs_pytorch_${ref.name}`].toFixed(2)}, RSS ×${ratios[`train_rss_vs_pytorch_${ref.name}`].toFixed(2)} (targets ≥ 1.0, ≤ 1.0)`);
+    }
     if (generation?.ratio !== undefined) ratios.generate_vs_llamacpp = generation.ratio;
     if (asJson) console.log(JSON.stringify({ model: name, cores: os.cpus().length, backends: results, ...(generation ? { generation } : {}), ...(tw ? { train } : {}), ratios, peakRssMiB, loadAverage: os.loadavg() }, null, 2));
     tf.disposeVariables();

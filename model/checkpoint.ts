@@ -50,6 +50,11 @@ export function tensorsToFile(vars: Map<string, tf.Tensor>): Map<string, NamedTe
  */
 export const KEPT_FROM_BASE = ['tokenizer_config.json', 'provenance.json', 'special_tokens_map.json', 'generation_config.json'];
 
+/** Only the files of `files` that trained checkpoints keep (`KEPT_FROM_BASE`): what a trainer holds on to once its tensors are built. */
+export function keptFromBase(files: CheckpointFiles): CheckpointFiles {
+  return new Map([...files].filter(([name]) => KEPT_FROM_BASE.includes(name)));
+}
+
 /** The model's own files, plus `KEPT_FROM_BASE` from the checkpoint it was trained from (when there was one). */
 export function checkpointFiles(model: Qwen2Model, tokenizer: Tokenizer, base?: CheckpointFiles): CheckpointFiles {
   const files: CheckpointFiles = new Map([
@@ -57,10 +62,7 @@ export function checkpointFiles(model: Qwen2Model, tokenizer: Tokenizer, base?: 
     ['model.safetensors', encodeSafetensors(tensorsToFile(model.params), { format: 'pt' })],
     ['tokenizer.json', Buffer.from(JSON.stringify(tokenizer.json))],
   ]);
-  for (const name of KEPT_FROM_BASE) {
-    const kept = base?.get(name);
-    if (kept) files.set(name, kept);
-  }
+  for (const [name, kept] of base ? keptFromBase(base) : []) files.set(name, kept);
   return files;
 }
 

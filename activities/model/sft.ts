@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ArtifactStore } from '../artifact-store';
 import { initBackend } from '../../model/backend';
 import { z } from 'zod';
-import { CheckpointFiles, checkpointFiles, putCheckpoint } from '../../model/checkpoint';
+import { CheckpointFiles, checkpointFiles, keptFromBase, putCheckpoint } from '../../model/checkpoint';
 import { LoraAdapters } from '../../model/lora';
 import { AdamW } from '../../model/optim';
 import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
@@ -64,7 +64,9 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
     log,
   });
   const resumeFrom = resumed.from;
-  const { model, tokenizer, files } = resumed.loaded;
+  const { model, tokenizer } = resumed.loaded;
+  let files = resumed.loaded.files;
+  resumed.loaded.files = undefined;
   // The base's template renders the examples; trained checkpoints keep it (and provenance) for acting.
   const renderer = PromptRenderer.forCheckpoint(files ?? new Map(), tokenizer, 'base');
   if (input.gradientCheckpointing !== undefined) model.gradientCheckpointing = input.gradientCheckpointing;
@@ -86,6 +88,8 @@ export async function sftTrain(rawInput: SftInput): Promise<SftResult> {
       optimizer.load(decodeSafetensors(files.get('optimizer.safetensors') ?? Buffer.alloc(0), 'optimizer.safetensors').tensors, state.step);
       log(`resuming from the step-${state.step} checkpoint (attempt ${ctx.info.attempt})`);
     }
+    // the weights (0.5 GB for the default model) and a resumed optimizer state (1 GB) live in tensors now
+    files = files && keptFromBase(files);
     const { curve, step: startStep } = state;
 
     const maxLen = Math.min(input.seqLen, model.config.max_position_embeddings);
