@@ -64,19 +64,16 @@ export function headTail(text: string, maxChars: number): string {
   return `${text.slice(0, head)}\n[... ${text.length - maxChars} characters omitted ...]\n${text.slice(text.length - tail)}`;
 }
 
-/**
- * Environment instructions, the action list and the answer format: the same for every state. The format is shown
- * by a concrete reply: free decoding by a small policy copied placeholders such as `<your reasoning>` literally.
- */
+/** Environment instructions, the action list and the answer format: the same for every state. */
 export const SYSTEM_PROMPT = [
   'You are a machine-learning engineer working on a research problem in a sandboxed workspace. Improve the score of submission.csv.',
   'Each turn you take exactly one action with one of these tools:',
   ...ACTION_NAMES.map((n) => `- ${n}: ${ACTION_DOCS[n]}`),
   '',
-  'Reply with exactly three lines and nothing else: a Thought, one tool name spelled exactly as listed, and one JSON object with its inputs. For example:',
-  'Thought: I have not seen the baseline score yet, so I run the script first.',
-  'Action: Execute Script',
-  'Action Input: {"script_name": "train.py"}',
+  'Reply with exactly these three parts and nothing else:',
+  'Thought: <your reasoning>',
+  'Action: <one tool name, spelled exactly as listed>',
+  'Action Input: <one JSON object with the tool\'s inputs>',
 ].join('\n');
 
 /** Research problem, seed ideas and the history as `view` shows it. */
