@@ -178,8 +178,8 @@ export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; 
     return mm(probs, vb).reshape([B, kvHeads, rep, t, D]);
   };
   let ctx5: tf.Tensor;
-  if (!inp.blocks) ctx5 = attend(q5, k, v, mask);
-  else if (inp.blocks.length === 1) ctx5 = attend(q5, k, v, inp.blocks[0].mask); // tfjs' split gradient fails on one part
+  // one block is attended whole: tfjs' split gradient fails on a single part
+  if (!inp.blocks || inp.blocks.length === 1) ctx5 = attend(q5, k, v, inp.blocks ? inp.blocks[0].mask : mask);
   else {
     // causal attention block by block skips the keys no query of a block can see (about half of them, more with
     // packed segments) in the scores, the softmax and their gradients; split and concat, not slices, so the

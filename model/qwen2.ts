@@ -284,14 +284,14 @@ export function usedLength(segments: number[][]): number {
  * Padding queries see nothing, so they need no keys but their own block's. Every key a query may see (per
  * `segmentMask`) lies in its block's range.
  */
-export function attentionBlocks(p: { segments: number[][]; prefixes?: number[][]; size: number }): { q0: number; q1: number; first: number }[] {
+export function attentionBlocks(p: { segments: number[][]; prefixes?: number[][]; size: number }): Omit<AttentionBlock, 'mask'>[] {
   const T = p.segments[0].length;
   const firsts = p.segments.map((row) => {
     const first = new Map<number, number>();
     row.forEach((s, i) => { if (s !== 0 && !first.has(s)) first.set(s, i); });
     return first;
   });
-  const blocks: { q0: number; q1: number; first: number }[] = [];
+  const blocks: Omit<AttentionBlock, 'mask'>[] = [];
   for (let q0 = 0; q0 < T; q0 += p.size) {
     const q1 = Math.min(T, q0 + p.size);
     let k0 = q0;
