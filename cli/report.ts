@@ -6,7 +6,7 @@ import { loadTask } from '../activities/tasks/registry';
 import { relativeGain } from '../core/evaluation';
 import { mlagentHome } from '../core/home';
 import type { StepRecord } from '../core/episode-schema';
-import type { PpoIterationMetrics } from '../core/ppo-schema';
+import { phaseSeconds, type PpoIterationMetrics } from '../core/ppo-schema';
 import type { PipelineResult } from '../workflows/pipeline';
 import { barChart, lineChart, tableSvg } from './svg-charts';
 import { workflowUiUrl } from './client';
@@ -83,8 +83,8 @@ async function ppoSection(ppo: NonNullable<ReportedRun['ppo']>): Promise<Section
 ${figure('ppo-reward', reward)}
 ${figure('ppo-kl', kl)}
 ${htmlTable(
-  ['iteration', 'mean reward', 'outcomes', 'left out', 'KL old→new', 'KL to ref', 'clip frac', 'value loss', 'entropy'],
-  log.map((m) => [String(m.iteration + 1), m.meanReward.toFixed(3), Object.entries(m.kinds).map(([k, n]) => `${k} ${n}`).join(', '), String(m.leftOut), m.approxKl.toFixed(4), m.refKl.toFixed(4), m.clipFraction.toFixed(2), m.valueLoss.toFixed(4), m.entropy.toFixed(2)]),
+  ['iteration', 'mean reward', 'outcomes', 'left out', 'KL old→new', 'KL to ref', 'clip frac', 'value loss', 'entropy', 's generate / execute / update'],
+  log.map((m) => [String(m.iteration + 1), m.meanReward.toFixed(3), Object.entries(m.kinds).map(([k, n]) => `${k} ${n}`).join(', '), String(m.leftOut), m.approxKl.toFixed(4), m.refKl.toFixed(4), m.clipFraction.toFixed(2), m.valueLoss.toFixed(4), m.entropy.toFixed(2), phaseSeconds(m)]),
 )}`,
   };
 }

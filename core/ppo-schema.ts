@@ -6,8 +6,8 @@ import { DEFAULT_POLICY_DECODING, Decoding, EpisodeLimits, RewardScale } from '.
  * `ppo` workflow input: ML-Agent's step-wise PPO. Each iteration samples B states from the expert states pool,
  * lets the policy act n times from each, runs every action once from the restored state, rewards it with the
  * reward module and takes PPO steps on the batch. Defaults suit the CPU default model (SmolLM2-135M after SFT)
- * on 2 cores: an iteration of 4 states × 2 actions takes about 5.5 min on a quiet machine, 1.5 generating, 4 in
- * the update, seconds in the sandboxes (their restores overlap generation).
+ * on 2 cores: an iteration of 4 states × 2 actions took about 5.8 min on a quiet machine with 2 epochs, 1.7
+ * generating, 4 in the update, seconds in the sandboxes (their restores overlap generation).
  */
 export const PpoInput = z
   .object({
@@ -30,8 +30,12 @@ export const PpoInput = z
     statesPerIteration: z.number().int().min(1).max(256).default(4),
     /** n: actions sampled per state (each executed once). */
     actionsPerState: z.number().int().min(1).max(16).default(2),
-    /** PPO epochs over each iteration's batch. */
-    epochs: z.number().int().min(1).max(20).default(2),
+    /**
+     * PPO epochs over each iteration's batch. 1, as verl's default: with 2 minibatches the second step is already
+     * off-policy, and on 2 cores each further epoch costs as much as the rest of the update (stop 17: 2 epochs, 4.0
+     * of an iteration's 5.8 min in the update).
+     */
+    epochs: z.number().int().min(1).max(20).default(1),
     /** Samples (actions) per gradient step. */
     minibatchSize: z.number().int().min(1).max(256).default(4),
     /** A tenth of SFT's peak: small policy steps keep it near the SFT policy it starts from. */
@@ -124,5 +128,16 @@ export const PpoIterationMetrics = PpoUpdateMetrics.extend({
   /** Sampled actions no sandbox could execute, even after moving hosts: not rewarded, not trained on. */
   leftOut: z.number().int(),
   policy: ArtifactRef,
+  /**
+   * Wall time of the iteration's phases on the workflow's clock: `generate` the policy's rollout calls, `execute` the
+   * rest of the rollout (sampling states, sandboxes, rewards; restores overlap generation), `update` the PPO update
+   * call (loading, scoring, gradient steps, saving). Absent in iterations recorded before it was measured.
+   */
+  seconds: z.object({ generate: z.number(), execute: z.number(), update: z.number() }).optional(),
 });
 export type PpoIterationMetrics = z.infer<typeof PpoIterationMetrics>;
+
+/** "generate / execute / update" seconds of an iteration, or a dash for one recorded before they were measured. */
+export function phaseSeconds(m: PpoIterationMetrics): string {
+  return m.seconds ? [m.seconds.generate, m.seconds.execute, m.seconds.update].map((s) => s.toFixed(0)).join(' / ') : '–';
+}

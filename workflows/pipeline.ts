@@ -163,7 +163,10 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
   }
 
   let evaluated: EvaluateResult | undefined;
-  if (input.evaluate && checkpoint && !tuned?.stopped) {
+  // A stop sent to the PPO child ends PPO only; the pipeline's own stop (forwarded to the child) ends the pipeline.
+  // Runs recorded before this skipped the evaluation after any stopped PPO.
+  const childStopEndsPpoOnly = patched('ppo-child-stop-ends-ppo-only');
+  if (input.evaluate && checkpoint && (childStopEndsPpoOnly || !tuned?.stopped)) {
     const { tasks, k, concurrency, limits } = input.evaluate;
     const base = !trained || trained.base.kind === 'fresh' ? undefined : trained.base.checkpoint;
     const agents = pipelineEvaluationAgents({ evaluate: input.evaluate, base, sft: checkpoint, ppo: tuned?.policy });
@@ -180,7 +183,7 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
 
   // Only a stop leaves a planned stage unstarted.
   for (const s of PIPELINE_STAGES) if (stages[s].status === 'pending') stages[s].status = 'stopped';
-  const stopped = PIPELINE_STAGES.some((s) => stages[s].status === 'stopped') || !!tuned?.stopped;
+  const stopped = PIPELINE_STAGES.some((s) => stages[s].status === 'stopped') || (!childStopEndsPpoOnly && !!tuned?.stopped);
   progress.stage = 'done';
   attrs(stopped ? 'stopped' : 'done');
   setCurrentDetails(
@@ -190,7 +193,7 @@ export async function trainPipeline(raw: PipelineInput): Promise<PipelineResult>
       ...(pool && !collected ? [`reused states pool \`${pool.statesPool.sha256}\` (${pool.counts.states} states)`] : []),
       ...(trained ? [`SFT: ${trained.steps} steps, final loss ${trained.finalLoss.toFixed(4)}${trained.heldOutLoss ? `, held-out loss ${trained.heldOutLoss.before.toFixed(4)} → ${trained.heldOutLoss.after.toFixed(4)}` : ''}`] : []),
       ...(checkpoint ? [`${trained ? '' : 'reused '}checkpoint \`${checkpoint.sha256}\``] : []),
-      ...(tuned ? [`PPO: ${tuned.iterations} iterations, policy \`${tuned.policy.sha256}\``] : []),
+      ...(tuned ? [`PPO: ${tuned.iterations} iterations${tuned.stopped ? ' (stopped early by a signal)' : ''}, policy \`${tuned.policy.sha256}\``] : []),
       ...(evaluated ? [`held-out evaluation:\n\n${evaluationMarkdown(evaluated)}`] : []),
     ].join('\n\n'),
   );

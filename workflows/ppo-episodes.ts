@@ -50,15 +50,18 @@ export async function rolloutEpisodes(p: RolloutParams): Promise<RolloutBatch> {
   }));
   const parts: ArtifactRef[] = [];
   const outcomes: (ActionOutcome | undefined)[] = [];
+  let generateMs = 0;
   try {
     const steps = async () => {
       for (let step = 0; step < input.maxSteps; step++) {
         const live = episodes.filter((e) => !e.done);
         if (live.length === 0) break;
+        const generating = Date.now();
         const rollout = await sampling(input).ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: step ${step + 1} actions` }, [
           // seeds of one iteration's steps stay below the next iteration's (maxSteps ≤ 50)
           { policy: p.policy, states: live.map(statePrompt), actionsPerState: 1, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, workspaces: live.map((e) => e.snapshot), seed: p.seed * 64 + step },
         ]);
+        generateMs += Date.now() - generating;
         parts.push(rollout.rollouts);
         const first = outcomes.length;
         outcomes.push(...live.map(() => undefined));
@@ -79,7 +82,7 @@ export async function rolloutEpisodes(p: RolloutParams): Promise<RolloutBatch> {
     // also the containers still being created when a time limit ended the steps
     await Promise.all(episodes.map((e) => e.ws && closeOnceOpen(e.ws)));
   }
-  return { rollouts: parts.length === 1 ? parts[0] : await sampling(input).ppoJoinRollouts({ parts }), outcomes };
+  return { rollouts: parts.length === 1 ? parts[0] : await sampling(input).ppoJoinRollouts({ parts }), outcomes, generateMs };
 }
 
 /** The policy's prompt at the episode's current step: its start state's, followed by what it did since. */

@@ -20,7 +20,7 @@ import type { RewardScale, StepKind } from '../core/episode-schema';
 import { failureMessage } from '../core/failure-message';
 import { forEachBounded } from '../core/for-each-bounded';
 import { parseResponse } from '../core/parse-response';
-import { PpoInput, PpoUpdateHyper, type PpoConfig, type PpoIterationMetrics } from '../core/ppo-schema';
+import { phaseSeconds, PpoInput, PpoUpdateHyper, type PpoConfig, type PpoIterationMetrics } from '../core/ppo-schema';
 import { MLAGENT_PPO_ITERATION, MLAGENT_PPO_MEAN_REWARD, MLAGENT_STAGE } from '../core/search-attributes';
 import { closeWorkspace, openWorkspace, runActionRecovering, type HostTimeouts, type Workspace } from './sandbox-host';
 import { proxyModelActivities } from './model-worker-lost';
@@ -92,12 +92,16 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
     }
     const seed = input.seed * 100_003 + it;
     const batchParams: RolloutParams = { input, infos, rewardScales, policy, seed, iteration: it };
-    const { rollouts, outcomes } = input.mode === 'episodic' ? await rolloutEpisodes(batchParams) : await rolloutStates(batchParams);
+    // workflow time (replay gives the same values): when each phase's result arrived
+    const started = Date.now();
+    const { rollouts, outcomes, generateMs } = input.mode === 'episodic' ? await rolloutEpisodes(batchParams) : await rolloutStates(batchParams);
+    const rolledOut = Date.now();
     const update = await model.ppoUpdate.executeWithOptions({ summary: `iteration ${it + 1}: PPO update` }, [
       { policy, reference: input.checkpoint, rollouts, rewards: outcomes.map((o) => o?.reward ?? null), kinds: outcomes.map((o) => o?.kind ?? null), hyper: PpoUpdateHyper.parse(input), seed },
     ]);
     policy = update.policy;
-    const metrics = iterationMetrics({ iteration: it, outcomes, update });
+    const seconds = { generate: generateMs / 1000, execute: (rolledOut - started - generateMs) / 1000, update: (Date.now() - rolledOut) / 1000 };
+    const metrics = { ...iterationMetrics({ iteration: it, outcomes, update }), seconds };
     progress.metrics.push(metrics);
     progress.iteration = it + 1;
     upsertSearchAttributes([
@@ -128,6 +132,8 @@ export interface RolloutParams {
 export interface RolloutBatch {
   rollouts: ArtifactRef;
   outcomes: (ActionOutcome | undefined)[];
+  /** Workflow time spent waiting on the policy's rollout calls. */
+  generateMs: number;
 }
 
 /**
@@ -151,14 +157,16 @@ async function rolloutStates(p: RolloutParams): Promise<RolloutBatch> {
   };
   if (restores) for (let i = 0; i < Math.min(input.concurrency, states.length * input.actionsPerState); i++) restore(i);
   try {
+    const generating = Date.now();
     const rollout = await sampling(input).ppoRollout.executeWithOptions({ summary: `iteration ${it + 1}: sample actions` }, [
       { policy: p.policy, states: states.map((s) => s.promptState), actionsPerState: input.actionsPerState, temperature: input.temperature, maxNewTokens: input.maxNewTokens, decoding: input.decoding, workspaces: states.map((s) => s.snapshot), seed: p.seed },
     ]);
+    const generateMs = Date.now() - generating;
     const outcomes: (ActionOutcome | undefined)[] = new Array(rollout.responses.length);
     await forEachBounded(rollout.responses.map((_, i) => i), input.concurrency, async (i) => {
       outcomes[i] = await actOnce({ ...actionOf(i), rewardScale: p.rewardScales[stateOf(i).task], response: rollout.responses[i], early: restores?.get(i), restore: restores && (() => restore(i)) });
     });
-    return { rollouts: rollout.rollouts, outcomes };
+    return { rollouts: rollout.rollouts, outcomes, generateMs };
   } finally {
     // every container restored, also one still being created when the rollout failed
     await Promise.all([...(restores?.values() ?? [])].map((r) => r.close()));
@@ -252,13 +260,14 @@ function iterationMetrics(p: { iteration: number; outcomes: (ActionOutcome | und
 function detailsMarkdown(p: PpoProgress): string {
   const rows = p.metrics.map(
     (m) =>
-      `| ${m.iteration + 1} | ${m.meanReward.toFixed(3)} | ${Object.entries(m.kinds).map(([k, n]) => `${k} ${n}`).join(', ')} | ${m.approxKl.toFixed(4)} | ${m.refKl.toFixed(4)} | ${m.clipFraction.toFixed(2)} | ${m.valueLoss.toFixed(4)} | ${m.entropy.toFixed(2)} |`,
+      `| ${m.iteration + 1} | ${m.meanReward.toFixed(3)} | ${Object.entries(m.kinds).map(([k, n]) => `${k} ${n}`).join(', ')} | ${m.approxKl.toFixed(4)} | ${m.refKl.toFixed(4)} | ${m.clipFraction.toFixed(2)} | ${m.valueLoss.toFixed(4)} | ${m.entropy.toFixed(2)} | ${phaseSeconds(m)} |`,
   );
   return [
     `**ppo**: ${p.iteration}/${p.iterations} iterations${p.stopRequested ? ' (stopping)' : ''}`,
     '',
-    '| iteration | mean reward | outcomes | KL old→new | KL to ref | clip frac | value loss | entropy |',
-    '|---|---|---|---|---|---|---|---|',
+    '| iteration | mean reward | outcomes | KL old→new | KL to ref | clip frac | value loss | entropy | s generate / execute / update |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
+

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ArtifactRef } from '../../core/artifact-ref';
 import { DEFAULT_POLICY_DECODING, StepKind, type Decoding } from '../../core/episode-schema';
@@ -156,6 +157,9 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
   } finally {
     trainer.dispose();
     model.dispose();
+    // what the worker still holds once an update is gone: a growing count across iterations is a leak
+    const mem = tf.memory();
+    console.log(`[ppo] update ${call} of this worker done: ${mem.numTensors} tensors (${(mem.numBytes / 2 ** 20).toFixed(0)} MiB) live, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   }
 }
 

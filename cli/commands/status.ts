@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { phaseSeconds } from '../../core/ppo-schema';
 import { collectProgressQuery } from '../../workflows/collect';
 import { episodeProgressQuery } from '../../workflows/episode';
 import { ppoProgressQuery } from '../../workflows/ppo';
@@ -27,7 +28,7 @@ async function progressLine(client: Client, workflowId: string, type: string): P
     case 'ppo': {
       const p = await handle.query(ppoProgressQuery);
       const last = p.metrics.at(-1);
-      return `ppo: iteration ${p.iteration}/${p.iterations}${last ? `; mean reward ${last.meanReward.toFixed(3)}, KL to ref ${last.refKl.toFixed(4)}` : ''}${p.stopRequested ? ' (stopping)' : ''}`;
+      return `ppo: iteration ${p.iteration}/${p.iterations}${last ? `; mean reward ${last.meanReward.toFixed(3)}, KL to ref ${last.refKl.toFixed(4)}, s generate / execute / update ${phaseSeconds(last)}` : ''}${p.stopRequested ? ' (stopping)' : ''}`;
     }
     case 'trainPipeline': {
       // The pipeline's own progress query (stage statuses) where its workers have one, then the stage in flight's.

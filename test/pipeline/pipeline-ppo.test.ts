@@ -3,10 +3,12 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { failureMessage } from '../../core/failure-message';
+import { PIPELINE_AGENTS } from '../../core/evaluation';
 import type { PipelineInput } from '../../core/pipeline-schema';
 import type { PpoIterationMetrics } from '../../core/ppo-schema';
 import { ORCHESTRATOR_QUEUE } from '../../core/queues';
 import type { PipelineResult } from '../../workflows/pipeline';
+import { ppoProgressQuery, stopPpoSignal } from '../../workflows/ppo';
 import { startModelWorkerProcess, startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -42,6 +44,28 @@ test('trainPipeline runs collection → SFT → step-wise PPO as children, PPO f
   assert.equal(log.length, 1);
   const children = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ?? []);
   assert.deepEqual(children, ['collectTrajectories', 'sft', 'ppo']);
+});
+
+test('a stop sent to the PPO child ends PPO after its iteration in progress, and the pipeline goes on to its evaluation', { timeout: 900_000 }, async () => {
+  // more iterations than could ever run here: only the signal ends PPO
+  const input: PipelineInput = { ...INPUT, ppo: { ...INPUT.ppo, iterations: 10_000 }, evaluate: { tasks: ['co2'], k: 1, concurrency: 1, limits: { maxSteps: 1 } } };
+  const handle = await stack.env.client.workflow.start('trainPipeline', { taskQueue: ORCHESTRATOR_QUEUE, workflowId: `it-pipeline-ppo-stop-${Date.now()}`, args: [input] });
+  const child = stack.env.client.workflow.getHandle(`${handle.workflowId}/ppo`);
+  for (;;) {
+    // a condition decides, not a timer: the child exists and has finished an iteration
+    const iteration = await child.query(ppoProgressQuery).then((p) => p.iteration, () => 0);
+    if (iteration >= 1) break;
+    const failed = await handle.describe().then((d) => d.status.name !== 'RUNNING');
+    if (failed) assert.fail(`pipeline ended before PPO finished an iteration: ${failureMessage(await handle.result().catch((e: unknown) => e))}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await child.signal(stopPpoSignal);
+  const res = (await handle.result().catch((err: unknown) => assert.fail(`pipeline failed: ${failureMessage(err)}`))) as PipelineResult;
+  assert.ok(res.ppo?.stopped, 'PPO reports its stop');
+  assert.ok(res.ppo.iterations >= 1 && res.ppo.iterations < 10_000, `PPO ran ${res.ppo.iterations} iterations`);
+  assert.equal(res.stopped, false, 'the pipeline itself was not stopped');
+  assert.ok(res.evaluate, 'the evaluation ran after the stopped PPO');
+  assert.ok(res.evaluate.scores.some((s) => s.agent === PIPELINE_AGENTS.mlAgent), `the PPO policy was evaluated: ${JSON.stringify(res.evaluate.scores.map((s) => s.agent))}`);
 });
 
 test('an unknown key anywhere in the pipeline input is rejected before any stage starts, naming it', { timeout: 60_000 }, async () => {
