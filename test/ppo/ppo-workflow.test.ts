@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { dockerClient } from '../../activities/sandbox/docker-client';
@@ -28,6 +29,7 @@ test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the
   for (const m of log) {
     assert.equal(Object.values(m.kinds).reduce((a, b) => a + b, 0) + m.leftOut, 2, JSON.stringify(m));
     assert.ok(m.steps >= 1 && m.tokens > 0 && Number.isFinite(m.valueLoss) && Number.isFinite(m.approxKl), JSON.stringify(m));
+    assert.ok(m.seconds && m.seconds.generate > 0 && m.seconds.execute >= 0 && m.seconds.update > 0, `phase seconds: ${JSON.stringify(m.seconds)}`);
   }
   const ran = log.reduce((n, m) => n + (m.kinds.non_edit ?? 0), 0);
   assert.ok(ran >= 1, `some sampled List Files ran in the sandbox and earned 0.5: ${JSON.stringify(log.map((m) => m.kinds))}`);
@@ -52,6 +54,15 @@ test('2 PPO iterations on a real task (B=2, n=1, tiny model): actions run in the
   assert.ok(generated > 0, 'the rollout completed');
   const restoredEarly = history.slice(0, generated).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'openWorkspace');
   assert.equal(restoredEarly.length, 2, `${restoredEarly.length} restores scheduled before the actions were generated`);
+  // a phase's seconds hold its model call: the workflow reads its clock before the call is scheduled and after it completed
+  const span = (type: string) => {
+    const at = (e: (typeof history)[number]) => tsToMs(e.eventTime);
+    const s = history.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)!;
+    const c = history.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(s.eventId))!;
+    return (at(c) - at(s)) / 1000;
+  };
+  assert.ok(log[1].seconds!.generate >= span('ppoRollout') - 0.001, `generate ${log[1].seconds!.generate} s < the rollout call's ${span('ppoRollout')} s`);
+  assert.ok(log[1].seconds!.update >= span('ppoUpdate') - 0.001, `update ${log[1].seconds!.update} s < the update call's ${span('ppoUpdate')} s`);
   // both runs replay deterministically against the current workflow code
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, { events: first }, handle.workflowId);
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, { events: history }, handle.workflowId);
