@@ -43,6 +43,16 @@ type LoadedPolicy = { model: Qwen2Model; tokenizer: Tokenizer; renderer: PromptR
  */
 const loaded = new LRUCache<string, LoadedPolicy>({ max: Math.max(1, Number(process.env.MLAGENT_POLICY_CACHE ?? 3)), dispose: (p) => p.model.dispose() });
 
+/** Drops a policy no call will act with again (PPO's policy once an update has superseded it), freeing its tensors. */
+export function forgetPolicy(ref: ArtifactRef): void {
+  loaded.delete(ref.sha256);
+}
+
+/** The checkpoints whose policies are loaded, most recent first. */
+export function loadedPolicies(): string[] {
+  return [...loaded.keys()];
+}
+
 export async function policyFor(ref: ArtifactRef): Promise<LoadedPolicy> {
   const hit = loaded.get(ref.sha256);
   if (hit) return hit;

@@ -14,7 +14,7 @@ import { decodeSafetensors, encodeSafetensors } from '../../model/safetensors';
 import { ArtifactStore } from '../artifact-store';
 import { pauseIfRequested } from '../fault-points';
 import type { PromptState } from '../../core/prompt';
-import { policyFor, renderStatePrompt } from './policy-act';
+import { forgetPolicy, loadedPolicies, policyFor, renderStatePrompt } from './policy-act';
 import { openScalarLog } from './tensorboard';
 import { stateConstraint } from './workspace-facts';
 
@@ -111,6 +111,9 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
   const { rows: all, masks: replay } = Rollouts.parse(await store.getJson(a.rollouts));
   if (all.length !== a.rewards.length) throw new Error(`${all.length} rollouts but ${a.rewards.length} rewards`);
   const kept = all.flatMap((r, i) => (a.rewards[i] === null ? [] : [{ ...r, reward: a.rewards[i]! }]));
+  // the rollout's copy of this policy (in policyFor's cache) is never acted with again: this update supersedes it,
+  // and keeping it held 0.5 GB per past iteration (three of them in the cache)
+  forgetPolicy(a.policy);
   const rows = kept.map(({ prompt, continuation, masks }) => ({ prompt, continuation, ...(masks ? { masks } : {}) }));
   let files: CheckpointFiles | undefined = await getCheckpoint(store, a.policy);
   const { model, tokenizer } = modelFromFiles(files, `policy ${a.policy.sha256.slice(0, 12)}`);
@@ -159,7 +162,7 @@ export async function ppoUpdate(a: PpoUpdateInput): Promise<PpoUpdateResult> {
     model.dispose();
     // what the worker still holds once an update is gone: a growing count across iterations is a leak
     const mem = tf.memory();
-    console.log(`[ppo] update ${call} of this worker done: ${mem.numTensors} tensors (${(mem.numBytes / 2 ** 20).toFixed(0)} MiB) live, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`[ppo] update ${call} of this worker done: ${mem.numTensors} tensors (${(mem.numBytes / 2 ** 20).toFixed(0)} MiB) live (${loadedPolicies().length} policies loaded to act), RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   }
 }
 
