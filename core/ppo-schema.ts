@@ -6,8 +6,8 @@ import { DEFAULT_POLICY_DECODING, Decoding, EpisodeLimits, RewardScale } from '.
  * `ppo` workflow input: ML-Agent's step-wise PPO. Each iteration samples B states from the expert states pool,
  * lets the policy act n times from each, runs every action once from the restored state, rewards it with the
  * reward module and takes PPO steps on the batch. Defaults suit the CPU default model (SmolLM2-135M after SFT)
- * on 2 cores: an iteration of 4 states × 2 actions took about 5.8 min on a quiet machine with 2 epochs, 1.7
- * generating, 4 in the update, seconds in the sandboxes (their restores overlap generation).
+ * on 2 cores: an iteration of 4 states × 2 actions takes 3–6 min (mean 4.1 over a 20-iteration run), 1–2 generating,
+ * 2–3 in the update, seconds in the sandboxes (their restores overlap generation).
  */
 export const PpoInput = z
   .object({
