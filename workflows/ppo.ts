@@ -101,7 +101,7 @@ export async function ppo(raw: PpoInput): Promise<PpoResult> {
     ]);
     policy = update.policy;
     const seconds = { generate: generateMs / 1000, execute: (rolledOut - started - generateMs) / 1000, update: (Date.now() - rolledOut) / 1000 };
-    const metrics = { ...iterationMetrics({ iteration: it, outcomes, update }), seconds };
+    const metrics = iterationMetrics({ iteration: it, outcomes, update, seconds });
     progress.metrics.push(metrics);
     progress.iteration = it + 1;
     upsertSearchAttributes([
@@ -243,7 +243,7 @@ function hostTimeouts(p: { input: PpoConfig; task: TaskInfo }): HostTimeouts {
   return { actionTimeoutSec: (p.input.scriptTimeoutSec ?? p.task.scriptTimeoutSec) + 120, hostLostAfterSec: p.input.hostLostAfterSec };
 }
 
-function iterationMetrics(p: { iteration: number; outcomes: (ActionOutcome | undefined)[]; update: PpoUpdateResult }): PpoIterationMetrics {
+function iterationMetrics(p: { iteration: number; outcomes: (ActionOutcome | undefined)[]; update: PpoUpdateResult; seconds: PpoIterationMetrics['seconds'] }): PpoIterationMetrics {
   const done = p.outcomes.filter((o): o is ActionOutcome => o !== undefined);
   const kinds: Record<string, number> = {};
   for (const o of done) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
@@ -254,6 +254,7 @@ function iterationMetrics(p: { iteration: number; outcomes: (ActionOutcome | und
     kinds,
     leftOut: p.outcomes.length - done.length,
     policy: p.update.policy,
+    seconds: p.seconds,
   };
 }
 

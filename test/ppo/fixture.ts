@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ArtifactStore } from '../../activities/artifact-store';
 import { renderStatePrompt } from '../../activities/model/policy-act';
 import { Sandbox } from '../../activities/sandbox/sandbox';
@@ -64,4 +67,19 @@ export async function ppoFixture(): Promise<PpoFixture> {
     checkpoint,
     input: (over = {}) => ({ statesPool, checkpoint, statesPerIteration: 2, actionsPerState: 1, minibatchSize: 2, maxNewTokens: MAX_NEW_TOKENS, lrActor: 1e-4, ...over }),
   };
+}
+
+/**
+ * A fresh MLAGENT_HOME (a temp dir named after `name`) holding one random tiny policy checkpoint: what the
+ * in-process ppoUpdate tests start from.
+ */
+export async function tinyPolicyHome(p: { name: string; seed: number }) {
+  process.env.MLAGENT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), `mlagent-${p.name}-`));
+  await initBackend();
+  const store = new ArtifactStore();
+  const tokenizer = tinyTokenizer();
+  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize }), p.seed);
+  const checkpoint = await putCheckpoint(store, checkpointFiles(model, tokenizer));
+  model.dispose();
+  return { store, tokenizer, checkpoint };
 }

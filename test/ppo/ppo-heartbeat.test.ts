@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ArtifactStore } from '../../activities/artifact-store';
 import { ppoUpdate } from '../../activities/model/ppo';
 import { PpoUpdateHyper } from '../../core/ppo-schema';
-import { initBackend } from '../../model/backend';
-import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
-import { Qwen2Model } from '../../model/qwen2';
-import { tinyConfig, tinyTokenizer } from '../model/fixtures';
+import { tinyPolicyHome } from './fixture';
 
 /**
  * A pass of the 135M default blocks the event loop for up to a minute, and the default update holds dozens of them:
  * a heartbeat between every two passes is what keeps the update inside its heartbeat timeout, whatever the machine.
  */
 test('ppoUpdate heartbeats before every forward/backward pass: each prompt group scored (old, reference) and trained', { timeout: 120_000 }, async () => {
-  process.env.MLAGENT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-ppo-hb-'));
-  await initBackend();
-  const store = new ArtifactStore();
-  const tokenizer = tinyTokenizer();
-  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize }), 3);
-  const policy = await putCheckpoint(store, checkpointFiles(model, tokenizer));
-  model.dispose();
+  const { store, tokenizer, checkpoint: policy } = await tinyPolicyHome({ name: 'ppo-hb', seed: 3 });
   // three states with two actions each, as a step-wise batch: three prompt groups
   const rows = ['Thought: list', 'Thought: read', 'Thought: run'].flatMap((p) =>
     ['Action: List Files', 'Action: Final Answer'].map((a) => ({ prompt: tokenizer.encode(p), continuation: tokenizer.encode(a) })),

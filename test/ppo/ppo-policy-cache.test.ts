@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ArtifactStore } from '../../activities/artifact-store';
 import { loadedPolicies, policyFor } from '../../activities/model/policy-act';
 import { ppoUpdate, type PpoUpdateResult } from '../../activities/model/ppo';
 import { PpoUpdateHyper } from '../../core/ppo-schema';
-import { initBackend } from '../../model/backend';
-import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
-import { Qwen2Model } from '../../model/qwen2';
-import { tinyConfig, tinyTokenizer } from '../model/fixtures';
+import { tinyPolicyHome } from './fixture';
 
 test('a PPO update drops the policy it supersedes from the acting cache, so past iterations\' policies do not pile up in the model worker', { timeout: 300_000 }, async () => {
-  process.env.MLAGENT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-ppo-cache-'));
-  await initBackend();
-  const store = new ArtifactStore();
-  const tokenizer = tinyTokenizer();
-  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize }), 11);
-  const start = await putCheckpoint(store, checkpointFiles(model, tokenizer));
-  model.dispose();
+  const { store, tokenizer, checkpoint: start } = await tinyPolicyHome({ name: 'ppo-cache', seed: 11 });
   const rows = ['Action: List Files', 'Action: Read File'].map((a) => ({ prompt: tokenizer.encode('Thought: next'), continuation: tokenizer.encode(a) }));
   const rollouts = await store.putJson({ rows }, 'ppo-rollouts');
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'ppo-cache', runId: 'r' } });

@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ArtifactStore } from '../../activities/artifact-store';
 import { ppoUpdate, type PpoUpdateResult } from '../../activities/model/ppo';
 import { tensorboardDir } from '../../activities/model/tensorboard';
 import { StepKind } from '../../core/episode-schema';
 import { PpoUpdateHyper, PpoUpdateMetrics } from '../../core/ppo-schema';
-import { initBackend } from '../../model/backend';
-import { checkpointFiles, putCheckpoint } from '../../model/checkpoint';
-import { Qwen2Model } from '../../model/qwen2';
 import { readTensorboardScalars } from '../helpers/tensorboard';
-import { tinyConfig, tinyTokenizer } from '../model/fixtures';
+import { tinyPolicyHome } from './fixture';
 
 test('ppoUpdate writes every iteration metric and the actions per outcome kind as TensorBoard scalars under the pipeline run, one step per iteration', { timeout: 300_000 }, async () => {
-  process.env.MLAGENT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'mlagent-ppo-tb-'));
-  await initBackend();
-  const store = new ArtifactStore();
-  const tokenizer = tinyTokenizer();
-  const model = Qwen2Model.init(tinyConfig({ vocab_size: tokenizer.vocabSize }), 7);
-  const reference = await putCheckpoint(store, checkpointFiles(model, tokenizer));
-  model.dispose();
+  const { store, tokenizer, checkpoint: reference } = await tinyPolicyHome({ name: 'ppo-tb', seed: 7 });
   const rows = ['Action: List Files', 'Action: Final Answer', 'Action: Read File'].map((a) => ({ prompt: tokenizer.encode('Thought: next'), continuation: tokenizer.encode(a) }));
   const rollouts = await store.putJson({ rows }, 'ppo-rollouts');
   // The pipeline's PPO child: its events go next to the pipeline's SFT ones.
@@ -38,7 +26,7 @@ test('ppoUpdate writes every iteration metric and the actions per outcome kind a
   }
 
   const logdir = tensorboardDir('pipeline-tb/ppo', 'ppo');
-  assert.equal(logdir, path.join(process.env.MLAGENT_HOME, 'tensorboard', 'pipeline-tb', 'ppo'));
+  assert.equal(logdir, path.join(process.env.MLAGENT_HOME!, 'tensorboard', 'pipeline-tb', 'ppo'));
   const events = readTensorboardScalars(logdir);
   for (const field of [...Object.keys(PpoUpdateMetrics.shape), 'meanReward', 'leftOut']) {
     assert.deepEqual(events[`ppo/${field}`]?.map((e) => e.step), [0, 1], `ppo/${field}: ${JSON.stringify(Object.keys(events))}`);
