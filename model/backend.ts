@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { backendLine } from './backend-log';
+import { backendLine, mallocName } from './backend-log';
 
 /** Backends best first; `MLAGENT_TF_BACKEND` forces one. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -76,7 +76,7 @@ export function initBackend(log: (msg: string) => void = (m) => console.log(m)):
       name = found;
     }
     await useBackend(name);
-    log(backendLine(name, activeDevice()));
+    log(backendLine(name, activeDevice(), mallocName()));
     return name;
   })();
   return chosen;

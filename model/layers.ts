@@ -171,12 +171,8 @@ export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; 
   const v = past ? tf.concat([past.v, vNew], 2) : vNew;
   // scaling the queries, not the scores: T·D multiplies instead of T·S
   const q5 = q.mul(1 / Math.sqrt(D)).reshape([B, kvHeads, rep, T, D]);
-  const attend = (qb: tf.Tensor, kb: tf.Tensor, vb: tf.Tensor, mb?: tf.Tensor) => {
-    const t = qb.shape[3]!, s = kb.shape[2]!;
-    const scores = linearTransposed(qb.reshape([B, kvHeads, rep * t, D]), kb);
-    const probs = mb ? tf.softmax(scores.reshape([B, kvHeads, rep, t, s]).add(mb), -1).reshape([B, kvHeads, rep * t, s]) : tf.softmax(scores, -1);
-    return mm(probs, vb).reshape([B, kvHeads, rep, t, D]);
-  };
+  const attend = (qb: tf.Tensor, kb: tf.Tensor, vb: tf.Tensor, mb?: tf.Tensor) =>
+    (onWasm() ? softmaxAttentionAutodiff : softmaxAttention)({ q: qb.reshape([B, kvHeads, rep * qb.shape[3]!, D]), k: kb, v: vb, mask: mb, rep }).reshape([B, kvHeads, rep, qb.shape[3]!, D]);
   let ctx5: tf.Tensor;
   // one block is attended whole: tfjs' split gradient fails on a single part
   if (!inp.blocks || inp.blocks.length === 1) ctx5 = attend(q5, k, v, inp.blocks ? inp.blocks[0].mask : mask);
@@ -191,6 +187,44 @@ export function attention(inp: AttentionInput): { out: tf.Tensor; k: tf.Tensor; 
   }
   const ctx = ctx5.reshape([B, heads, T, D]).transpose([0, 2, 1, 3]).reshape([N, H]);
   return { out: linearLowRank(ctx, w.wo, w.lora?.o_proj), k, v };
+}
+
+/** Grouped queries q [B, kv, rep·t, D] (already scaled), keys and values [B, kv, s, D], an additive mask [B, 1, 1, t, s]. */
+export interface AttentionOperands { q: tf.Tensor; k: tf.Tensor; v: tf.Tensor; mask?: tf.Tensor; rep: number }
+
+/** softmax(q·kᵀ + mask): the attention weights [B, kv, rep·t, s]. */
+function attentionProbs({ q, k, mask, rep }: AttentionOperands): tf.Tensor {
+  const scores = linearTransposed(q, k);
+  if (!mask) return tf.softmax(scores, -1);
+  const [B, kv, rt, s] = scores.shape as number[];
+  return tf.softmax(scores.reshape([B, kv, rep, rt / rep, s]).add(mask), -1).reshape([B, kv, rt, s]);
+}
+
+/** softmax(q·kᵀ + mask)·v through tfjs' own gradients (wasm: its transposed matmuls are slow, `mm` avoids them). */
+function softmaxAttentionAutodiff(op: AttentionOperands): tf.Tensor {
+  return mm(attentionProbs(op), op.v);
+}
+
+/**
+ * softmax(q·kᵀ + mask)·v with its gradient written out. The weights P are kept from the forward pass, and the score
+ * gradient is P∘(dP − rowsum(dO∘O)) (FlashAttention's identity rowsum(dP∘P) = rowsum(dO∘O)): one subtract and one
+ * multiply over the [rep·t, s] scores instead of autodiff's four passes through softmax and the mask add. Score-sized
+ * tensors dominate the element-wise work of a training pass. The mask is a constant (no gradient).
+ */
+export function softmaxAttention(op: AttentionOperands): tf.Tensor {
+  const f = tf.customGrad(((q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, save: tf.GradSaveFunc) => {
+    const p = attentionProbs({ ...op, q, k });
+    const o = tf.matMul(p, v);
+    save([q, k, v, p, o]);
+    return {
+      value: o,
+      gradFunc: (dO: tf.Tensor, [sq, sk, sv, sp, so]: tf.Tensor[]) => {
+        const ds = sp.mul(tf.matMul(dO, sv, false, true).sub(dO.mul(so).sum(-1, true)));
+        return [tf.matMul(ds, sk), tf.matMul(ds, sq, true, false), tf.matMul(sp, dO, true, false)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.Tensor;
+  return f(op.q, op.k, op.v);
 }
 
 /** The q/k/v adapters' terms side by side like the fused projection's output (zeros where a module has none). */

@@ -27,6 +27,9 @@ test('mlagent dev up | status | down manages a real server and the three workers
     const status = cli('dev', 'status');
     assert.equal(status.status, 0, status.stdout);
     assert.match(status.stdout, /polling mlagent-model/);
+    // cli/bin.js preloads tcmalloc, and the model worker it starts inherits it
+    assert.ok(fs.existsSync('/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4'), 'libtcmalloc-minimal4 is missing: run `make setup`');
+    assert.match(status.stdout, /model .*tfjs tensorflow on (CPU|GPU), malloc tcmalloc/, status.stdout);
 
     const down = cli('dev', 'down');
     assert.equal(down.status, 0);

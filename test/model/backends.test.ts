@@ -57,7 +57,7 @@ test('the native backend is tfjs-node-gpu; the line naming backend and device is
   const device = activeDevice();
   // a GPU-less host (CI) computes on the CPU with the same build; a GPU host must report the GPU
   assert.equal(device, fs.existsSync('/proc/driver/nvidia/gpus') && fs.readdirSync('/proc/driver/nvidia/gpus').length > 0 ? 'GPU' : 'CPU');
-  lines.push('other output', backendLine('wasm', 'CPU'), backendLine('tensorflow', device), 'later output');
-  assert.equal(lastBackendLine(lines.join('\n')), `tensorflow on ${device}`);
+  lines.push('other output', backendLine('wasm', 'CPU', 'glibc'), backendLine('tensorflow', device, 'tcmalloc'), 'later output');
+  assert.equal(lastBackendLine(lines.join('\n')), `tensorflow on ${device}, malloc tcmalloc`);
   assert.equal(lastBackendLine('no such line'), undefined);
 });

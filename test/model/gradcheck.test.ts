@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../model/backend';
-import { applyRope, attention, embed, linear, rmsNorm, ropeTables, swiglu } from '../../model/layers';
+import { applyRope, attention, embed, linear, rmsNorm, ropeTables, softmaxAttention, swiglu } from '../../model/layers';
 import { lmLoss, tokenLogProbs } from '../../model/lm-loss';
 import { Qwen2Model } from '../../model/qwen2';
 import { normalArray, rng } from '../../model/random';
@@ -48,6 +48,24 @@ test('grouped-query attention gradient (causal mask, 4 query heads on 2 kv heads
   const mask = tf.tensor(Array.from({ length: B * T * T }, (_, k) => ((k % T) <= Math.floor(k / T) % T ? 0 : -1e9)), [B, 1, 1, T, T]);
   gradCheck('attention', (x, wq, bq, wk, bk, wv, bv, wo) => attention({ x, w: { wq, bq, wk, bk, wv, bv, wo }, batch: B, heads, kvHeads, cos, sin, mask }).out,
     [randn([B * T, H]), randn([H, H], 0.3), randn([H]), randn([H, kvHeads * D], 0.3), randn([kvHeads * D]), randn([H, kvHeads * D], 0.3), randn([kvHeads * D]), randn([H, H], 0.3)]);
+});
+
+test('attention’s written-out gradient (kept weights, rowsum(dO∘O)) equals tfjs autodiff of softmax(q·kᵀ + mask)·v', () => {
+  // 2 kv heads, 3 query heads each, 5 queries over 7 keys; the mask hides a different key set per query
+  const [B, kv, rep, t, s, D] = [2, 2, 3, 5, 7, 4];
+  const q = randn([B, kv, rep * t, D]), k = randn([B, kv, s, D]), v = randn([B, kv, s, D]), dO = randn([B, kv, rep * t, D]);
+  const mask = tf.tensor(Array.from({ length: B * t * s }, (_, i) => (i % 3 === 1 ? -1e9 : 0)), [B, 1, 1, t, s]);
+  const reference = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) =>
+    tf.matMul(tf.softmax(tf.matMul(qq, kk, false, true).reshape([B, kv, rep, t, s]).add(mask), -1).reshape([B, kv, rep * t, s]), vv);
+  const ours = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => softmaxAttention({ q: qq, k: kk, v: vv, mask, rep });
+  const loss = (f: typeof reference) => (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => f(qq, kk, vv).mul(dO).sum() as tf.Scalar;
+  const maxDiff = (a: tf.Tensor, b: tf.Tensor) => a.sub(b).abs().max().dataSync()[0];
+  assert.ok(maxDiff(ours(q, k, v), reference(q, k, v)) < 1e-5);
+  const [gOurs, gRef] = [tf.grads(loss(ours))([q, k, v]), tf.grads(loss(reference))([q, k, v])];
+  ['q', 'k', 'v'].forEach((n, i) => {
+    const d = maxDiff(gOurs[i], gRef[i]);
+    assert.ok(d < 1e-4 && gRef[i].abs().max().dataSync()[0] > 1e-2, `gradient of ${n}: max |ours − autodiff| ${d}`);
+  });
 });
 
 test('SwiGLU MLP gradient', () => gradCheck('swiglu', (x, g, u, d) => swiglu(x, g, u, d), [randn([6, 8]), randn([8, 12], 0.5), randn([8, 12], 0.5), randn([12, 8], 0.5)]));
