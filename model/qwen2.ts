@@ -3,7 +3,7 @@ import { ownedVariable } from './variables';
 import { ModelConfig, headDim, usesAttentionBias } from './config';
 import { type AttentionBlock, LowRank, attention, embed, linear, linearTransposed, rmsNorm, ropeTables, swiglu } from './layers';
 import type { LoraModule } from './lora-config';
-import { recompute } from './recompute';
+import { type GradientSink, recompute } from './recompute';
 import { normalArray, rng } from './random';
 
 /** Hugging Face layout stores linear weights [out, in]; we keep [in, out] and transpose at the file boundary. */
@@ -83,6 +83,12 @@ export class Qwen2Model {
   gradientCheckpointing: boolean;
   /** Low-rank adapters (model/lora.ts) applied in every forward pass; the base weights are then frozen. */
   adapters?: LayerAdapters;
+  /**
+   * Set while an SFT step trains the base weights with gradient checkpointing: each recomputed layer hands its
+   * weights' gradients here as the backward pass reaches it (accumulated in place, as PyTorch's `.grad`), so they
+   * are not held on the tape beside the step's running sums until the backward ends (~0.4 GB on the 135M model).
+   */
+  gradientSink?: GradientSink;
 
   constructor(readonly config: ModelConfig, readonly params: Map<string, tf.Variable>) {
     for (const [name, shape] of parameterShapes(config)) {
@@ -206,10 +212,13 @@ export class Qwen2Model {
       : [...this.params].filter(([n]) => n.startsWith(`model.layers.${p.l}.`)).map(([n, v]) => [n.slice(`model.layers.${p.l}.`.length), v]);
     const frozen = this.layerTensor(p.l);
     const blocks = p.blocks ?? [];
+    const weights = trainable.map(([, t]) => t);
+    // adapters stay on the tape: they are small, and a loss whose every variable is sunk has no tape gradient at all
+    const sink = this.gradientSink && !this.adapters ? { tensors: weights, into: this.gradientSink } : undefined;
     return recompute(([x, ...ws], [cos, sin, ...masks]) => {
       const byName = new Map(trainable.map(([n], i) => [n, ws[i]]));
       return this.decoderLayer({ ...p, x, cos, sin, blocks: blocks.map((b, i) => ({ ...b, mask: masks[i] })), get: (n) => byName.get(n) ?? frozen(n) }).x;
-    }, [p.x, ...trainable.map(([, t]) => t)], [p.cos, p.sin, ...blocks.map((b) => b.mask)]);
+    }, sink ? [p.x] : [p.x, ...weights], [p.cos, p.sin, ...blocks.map((b) => b.mask)], sink);
   }
 
   /** Vocabulary logits [B, T, V] of hidden states [B, T, H] (tied head: the embedding table transposed). */

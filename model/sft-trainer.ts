@@ -57,16 +57,30 @@ export async function trainStep(p: {
   const total = responseTokens(p.batch);
   let loss = 0;
   const named = new Map<string, tf.Tensor>();
-  for (let from = 0; from < rows; from += micro) {
-    const mb = rowsOf(p.batch, from, from + micro);
-    const share = responseTokens(mb) / total;
-    if (share === 0) continue;
-    const { value, grads } = tf.variableGrads(() => lmLoss(p.model, mb).mul(share) as tf.Scalar, vars);
-    loss += value.dataSync()[0];
-    value.dispose();
-    // tf names variables itself; map gradients back to the parameter names
-    accumulateGrads(named, new Map([...params].flatMap(([name, v]) => (grads[v.name] ? [[name, grads[v.name]] as const] : []))));
-    await p.afterMicroBatch?.();
+  const nameOf = new Map([...params].map(([name, v]) => [v as tf.Tensor, name]));
+  // checkpointed layers add their weights' gradients here during the backward pass; the rest come from the tape
+  // (kept: they arrive inside the backward pass's tidy)
+  p.model.gradientSink = {
+    add: (v, g) => {
+      const name = nameOf.get(v)!, prev = named.get(name);
+      named.set(name, tf.keep(prev ? prev.add(g) : g.clone()));
+      prev?.dispose();
+    },
+  };
+  try {
+    for (let from = 0; from < rows; from += micro) {
+      const mb = rowsOf(p.batch, from, from + micro);
+      const share = responseTokens(mb) / total;
+      if (share === 0) continue;
+      const { value, grads } = tf.variableGrads(() => lmLoss(p.model, mb).mul(share) as tf.Scalar, vars);
+      loss += value.dataSync()[0];
+      value.dispose();
+      // tf names variables itself; map gradients back to the parameter names
+      accumulateGrads(named, new Map([...params].flatMap(([name, v]) => (grads[v.name] ? [[name, grads[v.name]] as const] : []))));
+      await p.afterMicroBatch?.();
+    }
+  } finally {
+    p.model.gradientSink = undefined;
   }
   const gradNorm = clipByGlobalNorm(named, p.clipNorm);
   p.optimizer.apply(params, named, p.lr);

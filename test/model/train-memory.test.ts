@@ -89,6 +89,23 @@ test('micro-batches with gradient accumulation take the same step as the whole b
   assertClose(whole.after, micro.after, 1e-5, 'weights after one step');
 });
 
+test('a checkpointed step, its layers’ gradients added up during the backward pass (gradientSink), equals a step with stored activations', { timeout: 60_000 }, async () => {
+  const run = async (gradientCheckpointing: boolean) => {
+    const model = Qwen2Model.init(tinyConfig(), 8);
+    model.gradientCheckpointing = gradientCheckpointing;
+    const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01 });
+    const r = await trainStep({ model, optimizer, batch, lr: 1e-3, clipNorm: 0.5, microBatchSize: 1 });
+    assert.equal(model.gradientSink, undefined, 'the sink is only set during the step');
+    const after = new Map([...model.params].map(([n, v]) => [n, v.dataSync() as Float32Array]));
+    model.dispose();
+    optimizer.dispose();
+    return { ...r, after };
+  };
+  const stored = await run(false), sunk = await run(true);
+  assert.ok(Math.abs(stored.gradNorm - sunk.gradNorm) < 1e-5 * stored.gradNorm, `grad norm ${stored.gradNorm} vs ${sunk.gradNorm}`);
+  assertClose(stored.after, sunk.after, 1e-5, 'weights after one step');
+});
+
 test('no tensors leak across checkpointed training steps', { timeout: 60_000 }, async () => {
   const model = Qwen2Model.init(tinyConfig(), 6);
   model.gradientCheckpointing = true;
