@@ -10,11 +10,14 @@ export function cosineLr(params: { step: number; totalSteps: number; warmupSteps
   return peak * (minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
-/** Adds one pass's gradients (by parameter name) into the running sums, disposing what it replaces (gradient accumulation). */
+/**
+ * Adds one pass's gradients (by parameter name) into the running sums, disposing what it replaces (gradient
+ * accumulation). The sums are kept: they may arrive inside a backward pass's tidy (`Qwen2Model.gradientSink`).
+ */
 export function accumulateGrads(sums: Map<string, tf.Tensor>, grads: Map<string, tf.Tensor>): void {
   for (const [name, g] of grads) {
     const prev = sums.get(name);
-    sums.set(name, prev ? tf.tidy(() => prev.add(g)) : g);
+    sums.set(name, tf.keep(prev ? tf.tidy(() => prev.add(g)) : g));
     if (prev) tf.dispose([prev, g]);
   }
 }

@@ -59,14 +59,7 @@ export async function trainStep(p: {
   const named = new Map<string, tf.Tensor>();
   const nameOf = new Map([...params].map(([name, v]) => [v as tf.Tensor, name]));
   // checkpointed layers add their weights' gradients here during the backward pass; the rest come from the tape
-  // (kept: they arrive inside the backward pass's tidy)
-  p.model.gradientSink = {
-    add: (v, g) => {
-      const name = nameOf.get(v)!, prev = named.get(name);
-      named.set(name, tf.keep(prev ? prev.add(g) : g.clone()));
-      prev?.dispose();
-    },
-  };
+  p.model.gradientSink = { add: (v, g) => accumulateGrads(named, new Map([[nameOf.get(v)!, g]])) };
   try {
     for (let from = 0; from < rows; from += micro) {
       const mb = rowsOf(p.batch, from, from + micro);
