@@ -24,12 +24,20 @@ export function accumulateGrads(sums: Map<string, tf.Tensor>, grads: Map<string,
 
 /** Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
-  const norm = Math.sqrt(tf.tidy(() => tf.addN([...grads.values()].map((g) => g.square().sum())).dataSync()[0]));
+  // a tidy per gradient: squaring all of them at once held a second copy of every gradient (0.5 GB on the 135M model)
+  const norm = Math.sqrt([...grads.values()].reduce((a, g) => a + tf.tidy(() => g.square().sum().dataSync()[0]), 0));
   if (norm > maxNorm) {
     const scale = maxNorm / (norm + 1e-6);
     for (const [k, g] of grads) { grads.set(k, tf.tidy(() => g.mul(scale))); g.dispose(); }
   }
   return norm;
+}
+
+/** x ← f(), f's temporaries freed before the next term allocates its own. */
+function assignFrom(x: tf.Variable, f: () => tf.Tensor): void {
+  const value = tf.tidy(f);
+  x.assign(value);
+  value.dispose(); // the variable holds the data now
 }
 
 /**
@@ -52,12 +60,13 @@ export class AdamW {
       if (!this.m.has(name)) { this.m.set(name, ownedVariable(tf.zerosLike(p), false)); this.v.set(name, ownedVariable(tf.zerosLike(p), false)); }
       const m = this.m.get(name)!, v = this.v.get(name)!;
       const decay = name.endsWith('.bias') || name.endsWith('norm.weight') ? 0 : weightDecay;
-      tf.tidy(() => {
-        m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
-        v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
-        const update = m.div(bc1).div(v.div(bc2).sqrt().add(eps));
-        p.assign(p.mul(1 - lr * decay).sub(update.mul(lr)));
-      });
+      // a tidy per term: one tidy around the whole update kept its dozen parameter-sized temporaries alive together
+      // (1.4 GB for the 135M model's embedding table), above the training pass's own peak
+      assignFrom(m, () => m.mul(beta1).add(g.mul(1 - beta1)));
+      assignFrom(v, () => v.mul(beta2).add(g.square().mul(1 - beta2)));
+      const update = tf.tidy(() => m.div(bc1).div(tf.tidy(() => v.div(bc2).sqrt().add(eps))));
+      assignFrom(p, () => p.mul(1 - lr * decay).sub(update.mul(lr)));
+      update.dispose();
     }
   }
 
