@@ -53,6 +53,8 @@ test('every available backend computes the same loss and gradients (relative err
 test('the native backend is tfjs-node-gpu; the line naming backend and device is what `dev status` reads back', async () => {
   const lines: string[] = [];
   assert.equal(nativeTf().version.tfjs, tf.version.tfjs, 'tfjs-node-gpu matches @tensorflow/tfjs');
+  // oneDNN's own pool keeps every buffer it ever held (model/backend.ts); unless a user chose otherwise it is off
+  assert.equal(process.env.TF_ONEDNN_USE_SYSTEM_ALLOCATOR, '1');
   await useBackend('tensorflow');
   const device = activeDevice();
   // a GPU-less host (CI) computes on the CPU with the same build; a GPU host must report the GPU
