@@ -12,9 +12,9 @@ const registered = new Map<BackendName, string | undefined>();
  * GPU when TensorFlow finds one and the CPU otherwise. Loading it registers the `tensorflow` backend.
  */
 export function nativeTf(): typeof import('@tensorflow/tfjs-node-gpu') {
-  // TensorFlow's oneDNN kernels allocate through a BFC pool that never hands memory back (to the process's malloc,
-  // here tcmalloc, which reuses it): a 4 × 2048-token SFT step of the 135M model peaked at 5.9 GB with the pool,
-  // 4.7 GB without, at the same speed. Read when the library loads, so set before it does.
+  // TensorFlow's oneDNN kernels allocate from their own BFC pool, which keeps every buffer it ever held; through
+  // malloc (tcmalloc, cli/bin.js) freed buffers serve any later allocation: two 4 × 2048-token SFT steps of the
+  // 135M model peaked at 5.9 GB with the pool, 4.7 GB without, at the same speed. Read when the library loads.
   process.env.TF_ONEDNN_USE_SYSTEM_ALLOCATOR ??= '1';
   return require('@tensorflow/tfjs-node-gpu');
 }
